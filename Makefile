@@ -1,0 +1,165 @@
+# djcal: one non-recursive Makefile.  See README.md for the targets.
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+DATADIR  ?= $(PREFIX)/share
+LOCALEDIR ?= $(DATADIR)/locale
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+USERUNITDIR ?= $(PREFIX)/lib/systemd/user
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+
+CC       ?= cc
+PKG_CONFIG ?= pkg-config
+B        := build
+
+# Libraries by layer: the CLI links no event loop and no HTTP client, so a
+# layering mistake (the CLI calling into feed.c, say) fails to link.
+PKGS_CORE   := libical sqlite3 jansson
+PKGS_CONFIG := inih
+PKGS_DAEMON := libevent libcurl libsystemd zlib
+PKGS_TEST   := check
+
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1))
+pc_libs   = $(shell $(PKG_CONFIG) --libs $(1))
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CSTD     := -std=c11 -D_GNU_SOURCE
+OPT      ?= -O2 -g
+CPPFLAGS += -Iinclude -DLOCALEDIR='"$(LOCALEDIR)"' -DSYSCONFDIR='"$(SYSCONFDIR)"'
+CFLAGS   ?=
+ALL_CFLAGS = $(CSTD) $(OPT) $(WARN) $(CFLAGS) -MMD -MP \
+             $(call pc_cflags,$(PKGS_CORE) $(PKGS_CONFIG) $(PKGS_DAEMON))
+LDFLAGS  ?=
+
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS    += -fsanitize=address,undefined
+B := build-san
+endif
+
+LIBS_CORE   = $(call pc_libs,$(PKGS_CORE)) -lm
+LIBS_CONFIG = $(call pc_libs,$(PKGS_CONFIG))
+LIBS_DAEMON = $(call pc_libs,$(PKGS_DAEMON))
+LIBS_TEST   = $(call pc_libs,$(PKGS_TEST))
+
+# Every src/*.c is a module in the core archive; the two programs pull
+# from it only what they use.
+LIB_SRCS    := $(wildcard src/*.c)
+DAEMON_SRCS := $(wildcard src/daemon/*.c)
+CLI_SRCS    := $(wildcard src/cli/*.c)
+TEST_SRCS   := $(wildcard tests/check_*.c)
+TESTUTIL    := tests/testutil.c
+
+LIB_OBJS    := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/obj/%.o)
+CLI_OBJS    := $(CLI_SRCS:%.c=$(B)/obj/%.o)
+TEST_BINS   := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+TESTUTIL_OBJ := $(TESTUTIL:%.c=$(B)/obj/%.o)
+LIBDJCAL    := $(B)/libdjcal.a
+
+all: $(B)/djcald $(B)/djcal
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBDJCAL): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/djcald: $(DAEMON_OBJS) $(LIBDJCAL)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_CONFIG) $(LIBS_CORE)
+
+$(B)/djcal: $(CLI_OBJS) $(LIBDJCAL)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+
+$(B)/tests/%: $(B)/obj/tests/%.o $(TESTUTIL_OBJ) $(LIBDJCAL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_DAEMON) $(LIBS_CONFIG) $(LIBS_CORE)
+
+# Tests run from the top directory; each binary finds its data relative to it.
+# CK_DEFAULT_TIMEOUT is generous for the sanitizer build; no test sleeps.
+check: all $(TEST_BINS) po-build
+	@fail=0; for t in $(TEST_BINS); do \
+		echo "== $$t"; \
+		DJCAL_BUILD=$(B) CK_DEFAULT_TIMEOUT=$${CK_DEFAULT_TIMEOUT:-120} \
+		$$t || fail=1; \
+	done; \
+	for t in tests/it/*.sh; do \
+		[ -f "$$t" ] || continue; \
+		echo "== $$t"; DJCAL_BUILD=$(B) sh $$t || fail=1; \
+	done; \
+	exit $$fail
+
+check-valgrind: all $(TEST_BINS)
+	@fail=0; for t in $(TEST_BINS); do \
+		echo "== valgrind $$t"; \
+		DJCAL_BUILD=$(B) CK_FORK=no CK_DEFAULT_TIMEOUT=600 DJCAL_VALGRIND=1 \
+		valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite,indirect \
+			--suppressions=tests/valgrind.supp $$t || fail=1; \
+	done; exit $$fail
+
+# Translations: compiled into build/locale so that tests and `make run`
+# can use them without installing.
+PO_FILES := $(wildcard po/*.po)
+MO_FILES := $(PO_FILES:po/%.po=$(B)/locale/%/LC_MESSAGES/djcal.mo)
+po-build: $(MO_FILES)
+$(B)/locale/%/LC_MESSAGES/djcal.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt -c -o $@ $<
+
+VAR := var
+run: all
+	@mkdir -p $(VAR)
+	./$(B)/djcald -f -c etc/djcald-example.conf
+
+deps:
+	sh scripts/install-deps.sh
+
+lint:
+	sh scripts/lint.sh
+
+install: all $(MO_FILES)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	install -m 0755 $(B)/djcald $(DESTDIR)$(SBINDIR)/djcald
+	install -m 0755 $(B)/djcal $(DESTDIR)$(BINDIR)/djcal
+	install -d $(DESTDIR)$(SYSCONFDIR)/djcald
+	install -m 0644 etc/djcald.conf $(DESTDIR)$(SYSCONFDIR)/djcald/djcald.conf
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	for m in man/*.[1578]; do \
+		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in systemd/djcald.service systemd/djcald.socket; do \
+		[ -f $$u ] || continue; \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			$$u > $(DESTDIR)$(UNITDIR)/$${u##*/}; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}; done
+	if [ -f systemd/djcal-watch.service ]; then \
+		install -d $(DESTDIR)$(USERUNITDIR); \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' systemd/djcal-watch.service \
+			> $(DESTDIR)$(USERUNITDIR)/djcal-watch.service; fi
+	if [ -f systemd/djcal.sysusers ]; then \
+		install -d $(DESTDIR)$(SYSUSERSDIR); \
+		install -m 0644 systemd/djcal.sysusers $(DESTDIR)$(SYSUSERSDIR)/djcal.conf; fi
+	if [ -f contrib/djcal.bash-completion ]; then \
+		install -d $(DESTDIR)$(BASHCOMPDIR); \
+		install -m 0644 contrib/djcal.bash-completion $(DESTDIR)$(BASHCOMPDIR)/djcal; fi
+	for mo in $(MO_FILES); do \
+		l=$${mo#$(B)/locale/}; l=$${l%%/*}; \
+		install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES; \
+		install -m 0644 $$mo $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/djcal.mo; done
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all check check-valgrind po-build run deps lint install clean
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
