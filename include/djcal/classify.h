@@ -20,7 +20,13 @@ struct classifier;
  * with classifier_free. */
 struct classifier *classifier_new(void);
 void		 classifier_free(struct classifier *);
-/* Add an alias; configured aliases extend the built-in ones. */
+/*
+ * Add an alias; configured aliases extend the built-in ones.  Matching is
+ * ASCII case-insensitive and byte-exact otherwise.  An alias whose text is
+ * already known (built-in or added before) moves to the new category or
+ * meeting type, so configuration overrides built-ins.  Empty aliases are
+ * ignored.  The alias is copied.
+ */
 void		 classifier_add_category_alias(struct classifier *,
 		    enum dj_category, const char *alias);
 void		 classifier_add_meeting_alias(struct classifier *,
@@ -29,8 +35,11 @@ void		 classifier_add_meeting_alias(struct classifier *,
 /*
  * The category of an item: the first of its CATEGORIES values that equals an
  * alias (case-insensitive), else the alias found in its summary (the longest
- * match, then the earliest), else fallback.  cats may hold comma-separated
- * lists as they appear in the property.
+ * match in characters, then the earliest), else fallback.  cats may hold
+ * comma-separated lists as they appear in the property (',' or the
+ * full-width '，'; spaces trimmed).  The bare machine names
+ * ("other", "group", "lecture", ...) match CATEGORIES values only, never
+ * summary text.  cats and summary may be NULL.
  */
 enum dj_category classifier_category(const struct classifier *,
 		    const char *const *cats, size_t ncats, const char *summary,

@@ -25,9 +25,15 @@ struct config_meeting {
 
 struct config_feed {
 	char		*name;		/* the section's name: the feed's id */
-	char		*url;		/* https, http, webcal, file:// or a path
-					   (made absolute against the config's
-					   directory) */
+	char		*url;		/* https or http (webcal:// and
+					   webcals:// become https://), a
+					   file:// URL or a plain path; a
+					   relative path or file:// URL is made
+					   absolute against the config's
+					   directory */
+	char		*path;		/* file feeds: the absolute local path
+					   (file:// URL percent-decoded);
+					   NULL for http and https */
 	int		 category;	/* enum dj_category, or -1 when unset */
 	char		*branch;	/* NULL when unset */
 	int64_t		 refresh;	/* seconds; default 15 min */
@@ -60,11 +66,12 @@ struct config_requirement {
 };
 
 struct config {
-	char		*path;		/* the file it was read from */
+	char		*path;		/* the file it was read from, made
+					   absolute; NULL from config_default */
 	char		*database;	/* paths made absolute against the */
 	char		*socket;	/* config file's directory */
 	unsigned	 socket_mode;
-	char		*admin_group;
+	char		*admin_group;	/* "" = root only */
 	char		*http_listen;	/* "" = off */
 	char		*http_token;	/* "" = none; never logged */
 	char		*timezone;	/* IANA name */
@@ -75,6 +82,8 @@ struct config {
 	uint64_t	 max_feed_bytes;
 	char		*ca_file;	/* NULL: the system's CA store */
 	int		 max_clients;	/* control socket connections */
+	size_t		 max_items;	/* items (UIDs) per feed; 0 = no
+					   limit (the default) */
 	int		 warn_days;	/* default for requirements */
 
 	struct config_category	categories[DJ_CAT_COUNT];
@@ -92,7 +101,11 @@ struct config {
  * Read and validate a configuration file.  On success *out is the new config
  * (caller frees with config_free) and 0 is returned.  On failure -1 is
  * returned and *cause holds every error found, one "file:line: message" per
- * line (caller frees).
+ * line in line order, joined with '\n' without a trailing one (caller frees;
+ * cause may be NULL).  A file that cannot be read gives the single line
+ * "file: strerror".  Messages never hold a password or http_token value.
+ * Relative paths in the file are made absolute against the directory of
+ * path (itself made absolute with the working directory).
  */
 int		 config_load(const char *path, struct config **out,
 		    char **cause);
@@ -107,12 +120,15 @@ const struct config_feed *config_feed_find(const struct config *cfg,
 const struct dj_leads *config_leads(const struct config *cfg,
 		    const struct config_feed *feed, enum dj_category);
 
-/* "90s", "15m", "2h", "1d", "1w", or ISO 8601 "PT1H", "P1D", "-PT15M".
- * 0 on success, -1 on a malformed value. */
+/* Seconds "90", number-unit pairs "90s", "15m", "2h", "1d", "1w", "1h30m",
+ * or ISO 8601 "PT1H", "P1D", "P1DT2H"; an optional sign ("-PT15M"); at most
+ * 100 years.  0 on success, -1 on a malformed value (*secs untouched). */
 int		 config_parse_duration(const char *, int64_t *secs);
-/* A comma-separated list of durations, at most DJ_MAX_LEADS. */
+/* A list of durations separated by ',' or '，': duplicates dropped, sorted
+ * largest first, at most DJ_MAX_LEADS; blank is the empty list.  0 or -1. */
 int		 config_parse_leads(const char *, struct dj_leads *);
-/* "64M", "1G", "512K", "1000" (bytes). */
+/* "64M", "1G", "512K", "1000" (bytes): K, M, G, T are powers of 1024, with
+ * an optional "B" or "iB".  0 or -1. */
 int		 config_parse_size(const char *, uint64_t *bytes);
 
 #endif
