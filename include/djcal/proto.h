@@ -1,0 +1,60 @@
+/*
+ * The wire protocol (docs/PROTOCOL.md): one JSON object per line each way,
+ * encoded and decoded with jansson.  Shared by the daemon, the CLI and the
+ * tests; no I/O here.
+ */
+#ifndef DJCAL_PROTO_H
+#define DJCAL_PROTO_H
+
+#include <time.h>
+
+#include <jansson.h>
+
+#include "djcal/occ.h"
+#include "djcal/tz.h"
+
+/* Bumped when a reply changes incompatibly; reported by ping. */
+#define PROTO_VERSION		1
+
+enum proto_err {
+	PROTO_E_BAD_REQUEST,
+	PROTO_E_NOT_FOUND,
+	PROTO_E_FORBIDDEN,
+	PROTO_E_TOO_LARGE,
+	PROTO_E_INTERNAL
+};
+
+/* "bad_request", "not_found", ... */
+const char	*proto_err_code(enum proto_err);
+
+/*
+ * A time as the protocol writes it: RFC 3339 with the zone's offset
+ * ("2026-12-01T09:00:00+08:00"), or "YYYY-MM-DD" for a date (the instant is
+ * the date's midnight in the zone).  Caller frees.
+ */
+char		*proto_format_time(time_t, int is_date, const struct tz *);
+/*
+ * Parse RFC 3339 ("...Z", "...+08:00", fractional seconds ignored),
+ * "YYYY-MM-DDTHH:MM[:SS]" and "YYYY-MM-DD HH:MM[:SS]" (wall clock in zone),
+ * or "YYYY-MM-DD" (midnight in zone; *is_date set).  0 or -1.
+ */
+int		 proto_parse_time(const char *, const struct tz *, time_t *,
+		    int *is_date);
+
+/* An occurrence as a JSON object (SPEC section 5).  New reference. */
+json_t		*proto_occurrence_json(const struct dj_occurrence *,
+		    const struct tz *);
+/* Read an occurrence back (the CLI over the socket).  0, or -1 with
+ * *cause.  The caller clears *out with occ_clear. */
+int		 proto_occurrence_from_json(json_t *, const struct tz *,
+		    struct dj_occurrence *out, char **cause);
+
+/* {"ok":false,"error":{"code":..,"message":..}} with the request's id
+ * when given.  New reference. */
+json_t		*proto_error(json_t *id, enum proto_err, const char *message);
+/* {"ok":true} with the request's id when given.  New reference. */
+json_t		*proto_ok(json_t *id);
+/* One line of output: compact JSON and '\n'.  Caller frees. */
+char		*proto_dump_line(json_t *);
+
+#endif

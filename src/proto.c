@@ -1,0 +1,292 @@
+/* Wire protocol encoding: times, occurrences, replies. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "djcal/classify.h"
+#include "djcal/ingest.h"
+#include "djcal/proto.h"
+#include "djcal/xmalloc.h"
+
+static const char *const err_codes[] = {
+	[PROTO_E_BAD_REQUEST] = "bad_request",
+	[PROTO_E_NOT_FOUND] = "not_found",
+	[PROTO_E_FORBIDDEN] = "forbidden",
+	[PROTO_E_TOO_LARGE] = "too_large",
+	[PROTO_E_INTERNAL] = "internal",
+};
+
+const char *
+proto_err_code(enum proto_err e)
+{
+	return err_codes[e];
+}
+
+char *
+proto_format_time(time_t t, int is_date, const struct tz *z)
+{
+	struct tz_civil c;
+	int off;
+	char *s;
+
+	if (z == NULL)
+		z = tz_utc();
+	tz_from_utc(z, t, &c);
+	if (is_date) {
+		xasprintf(&s, "%04d-%02d-%02d", c.year, c.month, c.day);
+		return s;
+	}
+	off = tz_offset(z, t);
+	if (off == 0 && z == tz_utc())
+		xasprintf(&s, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year,
+		    c.month, c.day, c.hour, c.minute, c.second);
+	else
+		xasprintf(&s, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+		    c.year, c.month, c.day, c.hour, c.minute, c.second,
+		    off < 0 ? '-' : '+', abs(off) / 3600, abs(off) % 3600 / 60);
+	return s;
+}
+
+/* Read exactly n digits. */
+static int
+digits(const char **p, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return 0;
+}
+
+int
+proto_parse_time(const char *s, const struct tz *z, time_t *out,
+    int *is_date)
+{
+	struct tz_civil c;
+	const char *p = s;
+	int oh, om, sign;
+
+	memset(&c, 0, sizeof c);
+	if (is_date != NULL)
+		*is_date = 0;
+	if (digits(&p, 4, &c.year) == -1 || *p++ != '-' ||
+	    digits(&p, 2, &c.month) == -1 || *p++ != '-' ||
+	    digits(&p, 2, &c.day) == -1)
+		return -1;
+	if (c.month < 1 || c.month > 12 || c.day < 1 || c.day > 31)
+		return -1;
+	if (*p == '\0') {
+		if (is_date != NULL)
+			*is_date = 1;
+		*out = tz_to_utc(z != NULL ? z : tz_utc(), &c);
+		return 0;
+	}
+	if ((*p != 'T' && *p != 't' && *p != ' ') || (p++,
+	    digits(&p, 2, &c.hour) == -1) || *p++ != ':' ||
+	    digits(&p, 2, &c.minute) == -1)
+		return -1;
+	if (*p == ':') {
+		p++;
+		if (digits(&p, 2, &c.second) == -1)
+			return -1;
+		if (*p == '.')
+			for (p++; isdigit((unsigned char)*p); p++)
+				;
+	}
+	if (c.hour > 23 || c.minute > 59 || c.second > 60)
+		return -1;
+	if (*p == '\0') {
+		*out = tz_to_utc(z != NULL ? z : tz_utc(), &c);
+		return 0;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		if (p[1] != '\0')
+			return -1;
+		*out = tz_civil_to_epoch(&c);
+		return 0;
+	}
+	if (*p != '+' && *p != '-')
+		return -1;
+	sign = *p++ == '-' ? -1 : 1;
+	if (digits(&p, 2, &oh) == -1 || *p++ != ':' ||
+	    digits(&p, 2, &om) == -1 || *p != '\0' || oh > 23 || om > 59)
+		return -1;
+	*out = tz_civil_to_epoch(&c) - sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	json_t *j;
+
+	if (s == NULL)
+		return json_null();
+	/* Stored text is valid UTF-8 (ingest replaces bad bytes); be safe. */
+	if ((j = json_string(s)) == NULL)
+		j = json_stringn_nocheck(s, strlen(s));
+	return j;
+}
+
+static json_t *
+time_json(time_t t, int is_date, const struct tz *z)
+{
+	char *s = proto_format_time(t, is_date, z);
+	json_t *j = json_string(s);
+
+	free(s);
+	return j;
+}
+
+static int
+is_midnight(time_t t, const struct tz *z)
+{
+	struct tz_civil c;
+
+	tz_from_utc(z, t, &c);
+	return c.hour == 0 && c.minute == 0 && c.second == 0;
+}
+
+json_t *
+proto_occurrence_json(const struct dj_occurrence *o, const struct tz *z)
+{
+	json_t *j = json_object();
+	const char *mt = classify_meeting_name(o->meeting_type);
+
+	/* A component without UID has a made-up one inside djcal. */
+	json_object_set_new(j, "uid", o->uid != NULL && strncmp(o->uid,
+	    INGEST_NOUID_PREFIX, strlen(INGEST_NOUID_PREFIX)) == 0 ?
+	    json_null() : str_or_null(o->uid));
+	json_object_set_new(j, "feed", str_or_null(o->feed));
+	json_object_set_new(j, "branch", str_or_null(o->branch));
+	json_object_set_new(j, "kind", json_string(o->kind == DJ_KIND_TASK ?
+	    "task" : "event"));
+	json_object_set_new(j, "category",
+	    json_string(classify_category_name(o->category)));
+	json_object_set_new(j, "meeting_type", str_or_null(mt));
+	json_object_set_new(j, "summary", str_or_null(o->summary));
+	json_object_set_new(j, "location", str_or_null(o->location));
+	json_object_set_new(j, "description", str_or_null(o->description));
+	json_object_set_new(j, "start", time_json(o->start, o->all_day, z));
+	/* An all-day end is exclusive (the day after the last one); a
+	 * DATE start with a DATE-TIME end keeps its time. */
+	json_object_set_new(j, "end", time_json(o->end, o->all_day &&
+	    is_midnight(o->end, z), z));
+	json_object_set_new(j, "all_day", json_boolean(o->all_day));
+	json_object_set_new(j, "recurrence_id", o->has_rid ?
+	    time_json(o->rid, o->rid_all_day, z) : json_null());
+	json_object_set_new(j, "status", str_or_null(o->status));
+	json_object_set_new(j, "on_holiday", json_boolean(o->on_holiday));
+	if (o->kind == DJ_KIND_TASK) {
+		json_object_set_new(j, "due", o->has_due ?
+		    time_json(o->due, o->due_all_day, z) : json_null());
+		json_object_set_new(j, "completed", o->has_completed ?
+		    time_json(o->completed, 0, z) : json_null());
+	}
+	return j;
+}
+
+static char *
+get_str(json_t *j, const char *key)
+{
+	json_t *v = json_object_get(j, key);
+
+	return json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+}
+
+static int
+get_time(json_t *j, const char *key, const struct tz *z, time_t *t,
+    int *is_date)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (!json_is_string(v))
+		return -1;
+	return proto_parse_time(json_string_value(v), z, t, is_date);
+}
+
+int
+proto_occurrence_from_json(json_t *j, const struct tz *z,
+    struct dj_occurrence *o, char **cause)
+{
+	json_t *v;
+	int d, c;
+
+	memset(o, 0, sizeof *o);
+	if (!json_is_object(j) || get_time(j, "start", z, &o->start,
+	    &o->all_day) == -1) {
+		xasprintf(cause, "occurrence without a valid start");
+		return -1;
+	}
+	if (get_time(j, "end", z, &o->end, &d) == -1)
+		o->end = o->start;
+	o->uid = get_str(j, "uid");
+	o->feed = get_str(j, "feed");
+	o->branch = get_str(j, "branch");
+	o->summary = get_str(j, "summary");
+	o->location = get_str(j, "location");
+	o->description = get_str(j, "description");
+	o->status = get_str(j, "status");
+	v = json_object_get(j, "kind");
+	o->kind = json_is_string(v) && strcmp(json_string_value(v), "task") ==
+	    0 ? DJ_KIND_TASK : DJ_KIND_EVENT;
+	v = json_object_get(j, "category");
+	c = json_is_string(v) ? classify_category_from_name(
+	    json_string_value(v)) : -1;
+	o->category = c >= 0 ? (enum dj_category)c : DJ_CAT_OTHER;
+	v = json_object_get(j, "meeting_type");
+	c = json_is_string(v) ? classify_meeting_from_name(
+	    json_string_value(v)) : -1;
+	o->meeting_type = c >= 0 ? (enum dj_meeting)c : DJ_MT_NONE;
+	o->has_rid = get_time(j, "recurrence_id", z, &o->rid,
+	    &o->rid_all_day) == 0;
+	o->on_holiday = json_is_true(json_object_get(j, "on_holiday"));
+	o->has_due = get_time(j, "due", z, &o->due, &o->due_all_day) == 0;
+	o->has_completed = get_time(j, "completed", z, &o->completed,
+	    &d) == 0;
+	return 0;
+}
+
+json_t *
+proto_error(json_t *id, enum proto_err e, const char *message)
+{
+	json_t *j = json_object(), *err = json_object();
+
+	json_object_set_new(j, "ok", json_false());
+	if (id != NULL)
+		json_object_set(j, "id", id);
+	json_object_set_new(err, "code", json_string(proto_err_code(e)));
+	json_object_set_new(err, "message", str_or_null(message));
+	json_object_set_new(j, "error", err);
+	return j;
+}
+
+json_t *
+proto_ok(json_t *id)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "ok", json_true());
+	if (id != NULL)
+		json_object_set(j, "id", id);
+	return j;
+}
+
+char *
+proto_dump_line(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER), *line;
+
+	if (s == NULL)
+		return xstrdup("{\"ok\":false,\"error\":{\"code\":\"internal\","
+		    "\"message\":\"cannot encode reply\"}}\n");
+	xasprintf(&line, "%s\n", s);
+	free(s);
+	return line;
+}
