@@ -1,0 +1,91 @@
+/*
+ * The control socket (docs/PROTOCOL.md): accept, peer credentials, one
+ * bufferevent per connection, JSON-lines framing, dispatch of each op.
+ * The daemon hands it a listening socket and the services it needs; the
+ * module never reaches into the fetcher or the event loop's owner directly,
+ * so tests drive it in-process over socketpair().
+ */
+#ifndef DJCAL_CTL_H
+#define DJCAL_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "djcal/config.h"
+#include "djcal/store.h"
+
+/* The outcome of fetching one feed, as `refresh` reports it. */
+struct ctl_refresh_result {
+	const char	*feed;
+	int		 ok;
+	int		 unchanged;	/* not modified, or the same bytes */
+	int		 http_status;	/* 0 for files */
+	int64_t		 items;
+	int64_t		 changed;
+	int64_t		 removed;
+	const char	*error;		/* when !ok */
+};
+
+/* Called once when a refresh has finished; results borrowed for the call. */
+typedef void	(*ctl_refresh_done)(const struct ctl_refresh_result *results,
+		    size_t n, void *arg);
+
+/* What the control socket needs from the rest of the daemon.  Borrowed. */
+struct ctl_env {
+	struct store		*store;
+	/*
+	 * Fetch one feed (NULL: every feed) now, bypassing back-off, and
+	 * call done (exactly once, later, from the event loop) with the
+	 * results.  Returns 0, or -1 with *cause when it cannot start (1 when
+	 * the feed is unknown: a not_found reply).
+	 */
+	int	(*refresh)(void *arg, const char *feed, ctl_refresh_done done,
+		    void *done_arg, char **cause);
+	/* The next scheduled fetch of a feed; 0 when none is scheduled. */
+	time_t	(*next_fetch)(void *arg, const char *feed);
+	/* The merged ICS for a filter (`export`); NULL with *cause on
+	 * failure.  Caller frees.  NULL pointer: the op is unavailable. */
+	char	*(*export_ics)(void *arg, const struct store_filter *,
+		    size_t *len, char **cause);
+	/* The clock (tests inject one); NULL: time(NULL). */
+	time_t	(*now)(void *arg);
+	void	 *arg;
+};
+
+struct ctl;
+
+/*
+ * Serve the control protocol on a listening socket (taking ownership of
+ * fd) with the given config (borrowed; replace it with ctl_set_config on
+ * reload).  NULL with *cause on failure.
+ */
+struct ctl	*ctl_new(struct event_base *, int listen_fd,
+		    const struct config *, const struct ctl_env *,
+		    char **cause);
+/* Stop accepting, close every connection, free. */
+void		 ctl_free(struct ctl *);
+/* Use a new config (after SIGHUP); connections stay. */
+void		 ctl_set_config(struct ctl *, const struct config *);
+/*
+ * Serve one already-connected socket (taking ownership of fd) as if it had
+ * been accepted, with the given peer credentials: for tests over
+ * socketpair(), and for connections the daemon accepts itself.
+ */
+int		 ctl_attach(struct ctl *, int fd, uid_t uid, gid_t gid);
+/* Connections open now. */
+size_t		 ctl_clients(const struct ctl *);
+
+/*
+ * Create the listening socket at path with the given mode: a stale socket
+ * file left by a crashed daemon is replaced; a live one (something accepts
+ * connections on it) is not stolen and gives -1 with *cause.  Returns the
+ * non-blocking, close-on-exec fd.
+ */
+int		 ctl_listen(const char *path, unsigned mode, char **cause);
+
+#endif
