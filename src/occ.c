@@ -15,6 +15,7 @@ occ_clear(struct dj_occurrence *o)
 	free(o->location);
 	free(o->description);
 	free(o->status);
+	free(o->alarms);
 	memset(o, 0, sizeof *o);
 }
 
@@ -29,6 +30,7 @@ occ_copy(struct dj_occurrence *dst, const struct dj_occurrence *src)
 	dst->location = xstrdup0(src->location);
 	dst->description = xstrdup0(src->description);
 	dst->status = xstrdup0(src->status);
+	dst->alarms = xstrdup0(src->alarms);
 }
 
 static struct dj_occurrence *

@@ -100,6 +100,7 @@ outside_occ(const struct recur_occ *o, void *arg)
 	d.location = (char *)it->location;
 	d.description = (char *)it->description;
 	d.status = (char *)it->status;
+	d.alarms = (char *)it->alarms;
 	d.kind = it->kind;
 	d.category = it->category;
 	d.meeting_type = it->meeting_type;

@@ -13,6 +13,7 @@
 
 #include "djcal/store.h"
 #include "djcal/xmalloc.h"
+#include "store_int.h"
 
 /* 'djcl': marks a database as ours, so a foreign file is never touched. */
 #define STORE_APPLICATION_ID	0x646a636c
@@ -100,9 +101,43 @@ static const char *const store_schema_v1[] = {
 	NULL
 };
 
+/*
+ * v2: the reminder outbox.  A message (reminder, changed, cancelled,
+ * warning) gets its seq from AUTOINCREMENT, so a seq is never reused even
+ * after old messages are pruned; a reminder row records that (occurrence,
+ * lead, due) was sent or skipped, in the same transaction as its message.
+ */
+static const char *const store_schema_v2[] = {
+	"CREATE TABLE message ("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  type TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  feed TEXT,"
+	"  branch TEXT,"
+	"  category INTEGER,"
+	"  body TEXT NOT NULL"
+	")",
+	"CREATE TABLE reminder ("
+	"  feed TEXT NOT NULL,"
+	"  uid TEXT NOT NULL,"
+	"  okey INTEGER NOT NULL,"
+	"  lead TEXT NOT NULL,"
+	"  due INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL,"
+	"  seq INTEGER,"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER NOT NULL,"
+	"  followup INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (feed, uid, okey, lead, due)"
+	") WITHOUT ROWID",
+	"CREATE INDEX reminder_start ON reminder(start)",
+	NULL
+};
+
 /* Migrations: store_migrations[v] takes a database from v to v + 1. */
 static const char *const *const store_migrations[] = {
 	store_schema_v1,
+	store_schema_v2,
 };
 
 enum stmt_id {
@@ -242,6 +277,12 @@ store_errmsg(struct store *s)
 	return sqlite3_errmsg(s->db);
 }
 
+sqlite3 *
+store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
 /* Statements */
 
 static sqlite3_stmt *
@@ -299,6 +340,28 @@ exec(struct store *s, const char *sql, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+int
+store_begin(struct store *s)
+{
+	return exec(s, "BEGIN IMMEDIATE", NULL);
+}
+
+int
+store_commit(struct store *s)
+{
+	if (exec(s, "COMMIT", NULL) == -1) {
+		exec(s, "ROLLBACK", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	exec(s, "ROLLBACK", NULL);
 }
 
 static int
@@ -1205,7 +1268,7 @@ store_occurrences(struct store *s, const struct store_filter *f,
 	    "SELECT s.uid, f.name, f.branch, i.summary, i.location, "
 	    "i.description, i.status, o.kind, o.category, i.meeting_type, "
 	    "o.start, o.end, o.all_day, o.rid, o.rid_all_day, i.due, "
-	    "i.due_all_day, i.completed "
+	    "i.due_all_day, i.completed, i.alarms "
 	    "FROM occurrence o JOIN item i ON i.id = o.item_id "
 	    "JOIN series s ON s.id = o.series_id "
 	    "JOIN feed f ON f.id = o.feed_id "
@@ -1248,6 +1311,7 @@ store_occurrences(struct store *s, const struct store_filter *f,
 		o.due_all_day = sqlite3_column_int(st, 16);
 		o.has_completed = sqlite3_column_type(st, 17) != SQLITE_NULL;
 		o.completed = sqlite3_column_int64(st, 17);
+		o.alarms = (char *)col_str(st, 18);
 		n++;
 		if (cb(&o, arg) != 0)
 			break;

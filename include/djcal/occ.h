@@ -26,6 +26,8 @@ struct dj_occurrence {
 	time_t		 rid;		/* original start of the instance */
 	int		 rid_all_day;
 	int		 on_holiday;
+	char		*alarms;	/* the item's VALARM triggers, encoded
+					   as update_alarms() does; not shown */
 	/* Tasks (kind DJ_KIND_TASK). */
 	int		 has_due;
 	time_t		 due;

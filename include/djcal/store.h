@@ -18,7 +18,7 @@
 
 #include "djcal/occ.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 enum store_flags {
 	STORE_RDONLY = 1	/* the CLI's --db: never writes */
@@ -39,6 +39,12 @@ const char	*store_errmsg(struct store *);
 int		 store_integrity(struct store *, char **cause);
 /* Limit the database's size in pages (tests of a full disk). */
 int		 store_set_max_pages(struct store *, long long pages);
+
+/* A write transaction around several calls (BEGIN IMMEDIATE); commit
+ * rolls back when it fails.  0 or -1. */
+int		 store_begin(struct store *);
+int		 store_commit(struct store *);
+void		 store_rollback(struct store *);
 
 /* Key-value settings the CLI's --db path needs (e.g. "timezone"). */
 char		*store_meta_get(struct store *, const char *key);
@@ -233,5 +239,89 @@ int		 store_tasks(struct store *, store_occ_cb, void *arg);
 
 /* Longest occurrence held, in seconds (an upper bound). */
 int64_t		 store_max_length(struct store *);
+
+/* The reminder outbox (store_msg.c) */
+
+/* A pushed message as stored: its seq, and what subscribers filter on. */
+struct store_msg {
+	int64_t		 seq;
+	const char	*type;		/* reminder, changed, cancelled, warning */
+	int64_t		 created;
+	const char	*feed;		/* NULL for messages of no feed */
+	const char	*branch;
+	int		 category;	/* enum dj_category, or -1 */
+	const char	*body;		/* the JSON object, with its seq */
+};
+
+/*
+ * Append a message and give it the next seq (*seq); its body is set with
+ * store_msg_set_body once it names the seq.  Use inside store_begin and
+ * store_commit to record it together with its reminder.
+ */
+int		 store_msg_add(struct store *, const char *type, int64_t now,
+		    const char *feed, const char *branch, int category,
+		    int64_t *seq);
+int		 store_msg_set_body(struct store *, int64_t seq,
+		    const char *body);
+/* The highest seq so far (0 when none). */
+int64_t		 store_msg_latest(struct store *);
+/* Each message with seq > since, in order, at most limit (0: all); the
+ * callback's strings are borrowed for the call; nonzero stops. */
+int		 store_msg_since(struct store *, int64_t since, size_t limit,
+		    int (*cb)(const struct store_msg *, void *), void *arg);
+/* Forget messages created before `before` (their seqs are never reused). */
+int		 store_msg_prune(struct store *, int64_t before);
+
+/*
+ * Widen *before and *after to how far the stored VALARMs reach before and
+ * after their occurrence's start or end (an absolute trigger counts as
+ * reaching REMIND_MAX_LEAD both ways).  0 or -1.
+ */
+int		 store_alarm_reach(struct store *, int64_t *before,
+		    int64_t *after);
+
+/* The key of one occurrence for reminders: a recurring instance by its
+ * RECURRENCE-ID, a single item by its UID alone (so a moved single event
+ * keeps its key). */
+struct store_okey {
+	const char	*feed;
+	const char	*uid;
+	int64_t		 okey;		/* the rid, or 0 for a single item */
+};
+
+enum store_reminder_state {
+	STORE_REMINDER_SENT = 1,
+	STORE_REMINDER_SKIPPED = 2
+};
+
+/* 1 when (occurrence, lead, due) was already sent or skipped, 0 if not,
+ * -1 on error. */
+int		 store_reminder_done(struct store *, const struct store_okey *,
+		    const char *lead, int64_t due);
+/* Record (occurrence, lead, due) as sent (with its message) or skipped,
+ * with the occurrence's times as they were. */
+int		 store_reminder_put(struct store *, const struct store_okey *,
+		    const char *lead, int64_t due, enum store_reminder_state,
+		    int64_t seq, int64_t start, int64_t end);
+
+/* A sent reminder's occurrence, as recorded. */
+struct store_sent {
+	struct store_okey key;
+	int64_t		 start, end;
+	int		 followup;	/* 1: its cancellation was announced */
+};
+
+/* Each distinct occurrence with a sent reminder whose recorded end is at or
+ * after `since` (strings borrowed for the call; nonzero stops). */
+int		 store_sent_since(struct store *, int64_t since,
+		    int (*cb)(const struct store_sent *, void *), void *arg);
+/* After a changed/cancelled message: record the occurrence's new times
+ * (changed) or mark it announced (cancelled). */
+int		 store_sent_update(struct store *, const struct store_okey *,
+		    int64_t start, int64_t end, int followup);
+/* The stored (materialised) occurrence with this key: 0 and *out filled
+ * (caller clears), 1 when there is none, -1 on error. */
+int		 store_occurrence_find(struct store *, const struct store_okey *,
+		    struct dj_occurrence *out);
 
 #endif
