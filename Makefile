@@ -116,7 +116,14 @@ $(B)/locale/%/LC_MESSAGES/djcal.mo: po/%.po
 	msgfmt -c -o $@ $<
 
 VAR := var
-run: all
+# Installs missing Debian packages first when it can (as root).  Otherwise
+# install-deps.sh names them, and the build goes on: it stops by itself if a
+# library is really missing, while a missing test-only tool does not matter
+# here.  The build is a sub-make so that `make -j run` cannot start
+# compiling before the packages are in.
+run:
+	@sh scripts/install-deps.sh || echo "djcal: going on without them" >&2
+	@$(MAKE) --no-print-directory all po-build
 	@mkdir -p $(VAR)
 	./$(B)/djcald -f -c etc/djcald-example.conf
 
