@@ -1,5 +1,4 @@
-/* djcal upcoming, today, week: occurrences in a window. */
-#include <getopt.h>
+/* djcal upcoming, today, week: the occurrences in a window. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,17 +8,22 @@
 #include "djcal/xmalloc.h"
 #include "cli.h"
 
-#define UPCOMING_DEFAULT_LIMIT	0
+/* A century of days is the longest window --days asks for. */
+#define MAX_DAYS	36600
 
 struct window_args {
-	time_t		 from, to;
-	int		 has_from, has_to;
-	long		 days;
-	struct store_filter f;
+	const char	*from, *to;	/* as given; read after connecting */
+	long long	 days;
+	int		 has_days;
+	unsigned	 categories;	/* 1 << enum dj_category */
+	const char	*feed, *branch, *search;
+	long long	 limit;
+	int		 has_limit;
 };
 
+/* Options; window: whether --days, --from and --to are allowed. */
 static int
-parse_window(struct cli *c, int argc, char **argv, const char *cmd,
+parse_window(struct cli *c, int argc, char **argv, int window,
     struct window_args *w)
 {
 	static const struct option longopts[] = {
@@ -33,142 +37,233 @@ parse_window(struct cli *c, int argc, char **argv, const char *cmd,
 		{ "limit", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
-	char *end;
 	int ch, cat;
 
-	while ((ch = getopt_long(argc, argv, "n:c:f:b:S:l:", longopts,
-	    NULL)) != -1) {
+	while ((ch = cli_getopt(c, argc, argv, window ? "n:F:T:c:f:b:S:l:" :
+	    "c:f:b:S:l:", window ? longopts : longopts + 3)) != -1) {
 		switch (ch) {
 		case 'n':
-			w->days = strtol(optarg, &end, 10);
-			if (*end != '\0' || w->days < 0 || w->days > 36600) {
-				cli_error("--days: not a number of days: %s",
-				    optarg);
+			if (cli_number_arg("--days", optarg, MAX_DAYS,
+			    &w->days) == -1)
+				return -1;
+			if (w->days == 0) {
+				cli_error(_("--days: the window must be at "
+				    "least one day"));
 				return -1;
 			}
+			w->has_days = 1;
 			break;
 		case 'F':
 		case 'T':
-			if (cli_parse_time(c, optarg, ch == 'F' ? &w->from :
-			    &w->to) == -1) {
-				cli_error("--%s: not a time: %s",
-				    ch == 'F' ? "from" : "to", optarg);
+			if (cli_time_arg_check(ch == 'F' ? "--from" : "--to",
+			    optarg) == -1)
 				return -1;
-			}
-			*(ch == 'F' ? &w->has_from : &w->has_to) = 1;
+			*(ch == 'F' ? &w->from : &w->to) = optarg;
 			break;
 		case 'c':
-			if ((cat = classify_category_from_name(optarg)) < 0) {
-				cli_error("unknown category: %s (study, "
-				    "party-day, volunteer, standardization, "
-				    "other)", optarg);
+			if ((cat = cli_category_arg(optarg)) == -1)
 				return -1;
-			}
-			w->f.categories |= 1u << cat;
+			w->categories |= 1u << cat;
 			break;
 		case 'f':
-			w->f.feed = optarg;
+			w->feed = optarg;
 			break;
 		case 'b':
-			w->f.branch = optarg;
+			w->branch = optarg;
 			break;
 		case 'S':
-			w->f.search = optarg;
+			w->search = optarg;
 			break;
 		case 'l':
-			w->f.limit = (size_t)strtoul(optarg, &end, 10);
-			if (*end != '\0') {
-				cli_error("--limit: not a number: %s", optarg);
+			if (cli_number_arg("--limit", optarg, 1000000,
+			    &w->limit) == -1)
 				return -1;
-			}
+			w->has_limit = 1;
 			break;
 		default:
 			return -1;
 		}
 	}
 	if (optind != argc) {
-		cli_error("%s: unexpected argument: %s", cmd, argv[optind]);
+		cli_error(_("%s: unexpected argument: %s"), c->cmd,
+		    argv[optind]);
+		return -1;
+	}
+	if (w->has_days && w->to != NULL) {
+		cli_error(_("--days and --to exclude each other"));
 		return -1;
 	}
 	return 0;
 }
 
-static int
-run_window(struct cli *c, struct window_args *w)
+/* The request's filter fields, shared with export. */
+static void
+add_filter(json_t *req, unsigned categories, const char *feed,
+    const char *branch)
 {
+	json_t *a;
+	int i;
+
+	if (categories != 0) {
+		a = json_array();
+		for (i = 0; i < DJ_CAT_COUNT; i++)
+			if (categories & (1u << i))
+				json_array_append_new(a, json_string(
+				    classify_category_name(
+				    (enum dj_category)i)));
+		json_object_set_new(req, "category", a);
+	}
+	if (feed != NULL)
+		json_object_set_new(req, "feed", json_string(feed));
+	if (branch != NULL)
+		json_object_set_new(req, "branch", json_string(branch));
+}
+
+json_t *
+cli_filter_request(const char *op, unsigned categories,
+    const char *feed, const char *branch)
+{
+	json_t *req = json_pack("{s:s}", "op", op);
+
+	add_filter(req, categories, feed, branch);
+	return req;
+}
+
+/* --db: the upcoming op in-process, as djcald's socket does it. */
+static int
+upcoming_local(struct cli *c, json_t *req, json_t **reply)
+{
+	struct store_filter f;
 	struct dj_occ_list l;
 	char *cause = NULL;
+	json_t *a;
+	size_t i;
 
-	if (!w->has_from)
-		w->from = c->now;
-	if (!w->has_to)
-		w->to = w->from + (time_t)w->days * 86400;
-	if (w->to <= w->from) {
-		cli_error("the window is empty (--to is not after --from)");
-		return CLI_USAGE;
-	}
-	w->f.from = w->from;
-	w->f.to = w->to;
-	if (c->db_path == NULL) {
-		cli_error("talking to djcald over %s is not built yet; use "
-		    "--db", c->socket_path);
-		return CLI_FAIL;
-	}
 	memset(&l, 0, sizeof l);
-	if (query_upcoming(c->store, &w->f, &l, &cause) == -1) {
-		cli_error("%s", cause);
+	if (proto_request_filter(req, PROTO_FILTER_WINDOW, c->zone, c->now,
+	    &f, &cause) == -1 ||
+	    query_upcoming(c->store, &f, &l, &cause) == -1) {
+		occ_list_free(&l);
+		cli_error("%s: %s", c->cmd, cause);
 		free(cause);
 		return CLI_FAIL;
 	}
-	cli_print_occurrences(c, &l, "occurrences");
+	a = json_array();
+	for (i = 0; i < l.n; i++)
+		json_array_append_new(a, proto_occurrence_json(&l.v[i],
+		    c->zone));
 	occ_list_free(&l);
+	*reply = json_pack("{s:o}", "occurrences", a);
 	return CLI_OK;
+}
+
+static json_t *
+time_json(const struct cli *c, time_t t)
+{
+	char *s = proto_format_time(t, 0, c->zone);
+	json_t *j = json_string(s);
+
+	free(s);
+	return j;
+}
+
+/* Run the window [from, to) and print it. */
+static int
+run_window(struct cli *c, const struct window_args *w, time_t from,
+    time_t to)
+{
+	json_t *req, *reply;
+	int rc;
+
+	if (to <= from) {
+		cli_error(_("the window is empty: --to is not after --from"));
+		return CLI_USAGE;
+	}
+	req = cli_filter_request("upcoming", w->categories, w->feed,
+	    w->branch);
+	/* Absolute instants, so the daemon and --db read the same window
+	 * whatever their clocks. */
+	json_object_set_new(req, "from", time_json(c, from));
+	json_object_set_new(req, "to", time_json(c, to));
+	if (w->search != NULL)
+		json_object_set_new(req, "search", json_string(w->search));
+	if (w->has_limit)
+		json_object_set_new(req, "limit", json_integer(w->limit));
+	rc = cli_call(c, req, upcoming_local, &reply);
+	json_decref(req);
+	if (rc != CLI_OK)
+		return rc;
+	if (c->json)
+		cli_print_json(reply);
+	else
+		rc = cli_print_occurrences(c, json_object_get(reply,
+		    "occurrences"));
+	json_decref(reply);
+	return rc;
 }
 
 int
 cmd_upcoming(struct cli *c, int argc, char **argv)
 {
 	struct window_args w;
+	time_t from, to;
+	int rc;
 
 	memset(&w, 0, sizeof w);
 	w.days = 7;
-	w.f.limit = UPCOMING_DEFAULT_LIMIT;
-	if (parse_window(c, argc, argv, "upcoming", &w) == -1)
-		return cli_usage("upcoming");
-	return run_window(c, &w);
-}
-
-/* today: from local midnight to the next; week: seven days from today. */
-static int
-day_window(struct cli *c, int argc, char **argv, const char *cmd, int days)
-{
-	struct window_args w;
-
-	memset(&w, 0, sizeof w);
-	if (parse_window(c, argc, argv, cmd, &w) == -1)
-		return cli_usage(cmd);
-	if (cli_parse_time(c, "today", &w.from) == -1)
-		return CLI_FAIL;
-	w.has_from = 1;
-	w.days = days;
-	if (!w.has_to) {
-		char spec[16];
-
-		snprintf(spec, sizeof spec, "+%dd", days);
-		cli_parse_time(c, spec, &w.to);
-		w.has_to = 1;
-	}
-	return run_window(c, &w);
+	if (parse_window(c, argc, argv, 1, &w) == -1)
+		return cli_usage(c->cmd);
+	if ((rc = cli_connect(c)) != CLI_OK)
+		return rc;
+	from = c->now;
+	if (w.from != NULL && cli_time_arg(c, "--from", w.from, &from) == -1)
+		return CLI_USAGE;
+	to = from + (time_t)w.days * 86400;
+	if (w.to != NULL && cli_time_arg(c, "--to", w.to, &to) == -1)
+		return CLI_USAGE;
+	return run_window(c, &w, from, to);
 }
 
 int
 cmd_today(struct cli *c, int argc, char **argv)
 {
-	return day_window(c, argc, argv, "today", 1);
+	struct window_args w;
+	time_t from, to;
+	int rc;
+
+	memset(&w, 0, sizeof w);
+	if (parse_window(c, argc, argv, 0, &w) == -1)
+		return cli_usage(c->cmd);
+	if ((rc = cli_connect(c)) != CLI_OK)
+		return rc;
+	if (cli_time_arg(c, "today", "today", &from) == -1 ||
+	    cli_time_arg(c, "today", "tomorrow", &to) == -1)
+		return CLI_FAIL;
+	return run_window(c, &w, from, to);
 }
 
+/* week: this calendar week, Monday to Sunday (本周). */
 int
 cmd_week(struct cli *c, int argc, char **argv)
 {
-	return day_window(c, argc, argv, "week", 7);
+	struct window_args w;
+	struct tz_civil lc;
+	char spec[32];
+	time_t from, to;
+	int rc, back;
+
+	memset(&w, 0, sizeof w);
+	if (parse_window(c, argc, argv, 0, &w) == -1)
+		return cli_usage(c->cmd);
+	if ((rc = cli_connect(c)) != CLI_OK)
+		return rc;
+	tz_from_utc(c->zone, c->now, &lc);
+	back = (tz_weekday(lc.year, lc.month, lc.day) + 6) % 7;
+	snprintf(spec, sizeof spec, "-%dd", back);
+	if (cli_time_arg(c, "week", spec, &from) == -1)
+		return CLI_FAIL;
+	snprintf(spec, sizeof spec, "+%dd", 7 - back);
+	if (cli_time_arg(c, "week", spec, &to) == -1)
+		return CLI_FAIL;
+	return run_window(c, &w, from, to);
 }
