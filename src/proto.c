@@ -1,5 +1,6 @@
 /* Wire protocol encoding: times, occurrences, replies. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,4 +290,216 @@ proto_dump_line(json_t *j)
 	xasprintf(&line, "%s\n", s);
 	free(s);
 	return line;
+}
+
+/*
+ * Reading requests (server side).  Messages quote the client's values
+ * through proto_quote, so a reply never grows with a huge bad value.
+ */
+
+#define PROTO_QUOTE_MAX		64
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates, beyond U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+char *
+proto_quote(const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), i = 0, o = 0, l;
+	char *out = xmalloc((n < max ? n : max) + 4);
+
+	while (i < n) {
+		l = utf8_len(p + i, n - i);
+		if (o + (l == 0 ? 1 : l) > max) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (l == 0) {
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + o, p + i, l);
+		o += l;
+		i += l;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The field's value, NULL when absent or JSON null. */
+static json_t *
+field(json_t *req, const char *key)
+{
+	json_t *v = json_object_get(req, key);
+
+	return json_is_null(v) ? NULL : v;
+}
+
+int
+proto_field_string(json_t *req, const char *key, const char **out,
+    char **cause)
+{
+	json_t *v = field(req, key);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if (!json_is_string(v)) {
+		xasprintf(cause, "%s: expected a string", key);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+int
+proto_field_time(json_t *req, const char *key, const struct tz *z,
+    time_t *out, int *present, char **cause)
+{
+	const char *s;
+	char *q;
+
+	*present = 0;
+	if (proto_field_string(req, key, &s, cause) == -1) {
+		free(*cause);
+		xasprintf(cause, "%s: expected a time string (RFC 3339 or "
+		    "YYYY-MM-DD)", key);
+		return -1;
+	}
+	if (s == NULL)
+		return 0;
+	if (proto_parse_time(s, z, out, NULL) == -1) {
+		q = proto_quote(s, PROTO_QUOTE_MAX);
+		xasprintf(cause, "%s: not a time: \"%s\" (RFC 3339 or "
+		    "YYYY-MM-DD)", key, q);
+		free(q);
+		return -1;
+	}
+	*present = 1;
+	return 0;
+}
+
+int
+proto_field_uint(json_t *req, const char *key, unsigned long long max,
+    unsigned long long *out, char **cause)
+{
+	json_t *v = field(req, key);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    (unsigned long long)json_integer_value(v) > max) {
+		xasprintf(cause, "%s: expected an integer from 0 to %llu",
+		    key, max);
+		return -1;
+	}
+	*out = (unsigned long long)json_integer_value(v);
+	return 0;
+}
+
+int
+proto_field_categories(json_t *req, const char *key, unsigned *mask,
+    char **cause)
+{
+	json_t *v = field(req, key), *e;
+	size_t i;
+	int c;
+	char *q;
+
+	*mask = 0;
+	if (v == NULL)
+		return 0;
+	if (!json_is_array(v)) {
+		xasprintf(cause, "%s: expected an array of category names",
+		    key);
+		return -1;
+	}
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e)) {
+			xasprintf(cause, "%s: expected an array of category "
+			    "names", key);
+			return -1;
+		}
+		c = classify_category_from_name(json_string_value(e));
+		if (c < 0) {
+			q = proto_quote(json_string_value(e),
+			    PROTO_QUOTE_MAX);
+			xasprintf(cause, "%s: unknown category \"%s\" (study, "
+			    "party-day, volunteer, standardization, other)",
+			    key, q);
+			free(q);
+			return -1;
+		}
+		*mask |= 1u << c;
+	}
+	return 0;
+}
+
+int
+proto_request_filter(json_t *req, int fields, const struct tz *z,
+    time_t now, struct store_filter *f, char **cause)
+{
+	unsigned long long limit = 0;
+	time_t from = now, to;
+	int has_from, has_to;
+
+	memset(f, 0, sizeof *f);
+	if (proto_field_categories(req, "category", &f->categories,
+	    cause) == -1 ||
+	    proto_field_string(req, "feed", &f->feed, cause) == -1 ||
+	    proto_field_string(req, "branch", &f->branch, cause) == -1)
+		return -1;
+	if (!(fields & PROTO_FILTER_WINDOW))
+		return 0;
+	if (proto_field_time(req, "from", z, &from, &has_from, cause) == -1 ||
+	    proto_field_time(req, "to", z, &to, &has_to, cause) == -1 ||
+	    proto_field_string(req, "search", &f->search, cause) == -1 ||
+	    proto_field_uint(req, "limit", SIZE_MAX, &limit, cause) == -1)
+		return -1;
+	if (!has_from)
+		from = now;
+	if (!has_to)
+		to = from + 7 * 86400;
+	if (to <= from) {
+		xasprintf(cause, "to: not after from");
+		return -1;
+	}
+	/* An empty search matches everything: the same as none. */
+	if (f->search != NULL && *f->search == '\0')
+		f->search = NULL;
+	f->from = from;
+	f->to = to;
+	f->limit = (size_t)limit;
+	return 0;
 }

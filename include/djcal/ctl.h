@@ -61,13 +61,16 @@ struct ctl;
 
 /*
  * Serve the control protocol on a listening socket (taking ownership of
- * fd) with the given config (borrowed; replace it with ctl_set_config on
- * reload).  NULL with *cause on failure.
+ * fd; -1: none, connections come only through ctl_attach) with the given
+ * config (borrowed; replace it with ctl_set_config on reload).  NULL with
+ * *cause on failure.  The process must ignore SIGPIPE: replies are written
+ * with writev(), which raises it when a client has gone.
  */
 struct ctl	*ctl_new(struct event_base *, int listen_fd,
 		    const struct config *, const struct ctl_env *,
 		    char **cause);
-/* Stop accepting, close every connection, free. */
+/* Stop accepting, close every connection, free.  A refresh still running
+ * may call its done callback later: that is safe, and frees its record. */
 void		 ctl_free(struct ctl *);
 /* Use a new config (after SIGHUP); connections stay. */
 void		 ctl_set_config(struct ctl *, const struct config *);
@@ -79,6 +82,9 @@ void		 ctl_set_config(struct ctl *, const struct config *);
 int		 ctl_attach(struct ctl *, int fd, uid_t uid, gid_t gid);
 /* Connections open now. */
 size_t		 ctl_clients(const struct ctl *);
+/* Whether new connections are accepted now: 0 while paused at max_clients
+ * or after accept() failed (EMFILE), and without a listening socket. */
+int		 ctl_accepting(const struct ctl *);
 
 /*
  * Create the listening socket at path with the given mode: a stale socket

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "djcal/occ.h"
+#include "djcal/store.h"
 #include "djcal/tz.h"
 
 /* Bumped when a reply changes incompatibly; reported by ping. */
@@ -56,5 +57,47 @@ json_t		*proto_error(json_t *id, enum proto_err, const char *message);
 json_t		*proto_ok(json_t *id);
 /* One line of output: compact JSON and '\n'.  Caller frees. */
 char		*proto_dump_line(json_t *);
+
+/*
+ * Reading requests (the server side, used by ctl.c).  Each helper reads one
+ * field of a request object; an absent field and a JSON null are the same.
+ * On a wrong type or a bad value they return -1 with *cause, a message for
+ * a bad_request reply that names the field ("from: not a time: \"x\"").
+ */
+
+/* A string field: *out borrowed from req, NULL when absent.  0 or -1. */
+int		 proto_field_string(json_t *req, const char *key,
+		    const char **out, char **cause);
+/* A time field (proto_parse_time in zone z); *present is 0 when absent. */
+int		 proto_field_time(json_t *req, const char *key,
+		    const struct tz *z, time_t *out, int *present,
+		    char **cause);
+/* An integer field in [0, max]; *out untouched when absent.  0 or -1. */
+int		 proto_field_uint(json_t *req, const char *key,
+		    unsigned long long max, unsigned long long *out,
+		    char **cause);
+/* An array of category names as a mask of 1 << enum dj_category; 0 when
+ * absent (all categories).  0 or -1. */
+int		 proto_field_categories(json_t *req, const char *key,
+		    unsigned *mask, char **cause);
+
+/* Which fields proto_request_filter reads. */
+#define PROTO_FILTER_WINDOW	0x1	/* from, to, search, limit */
+
+/*
+ * The filter of an `upcoming` or `export` request: category, feed, branch,
+ * and with PROTO_FILTER_WINDOW also from (default now), to (default from +
+ * 7 days; must be after from), search and limit.  Strings are borrowed
+ * from req.  0, or -1 with *cause.
+ */
+int		 proto_request_filter(json_t *req, int fields,
+		    const struct tz *z, time_t now, struct store_filter *f,
+		    char **cause);
+/*
+ * A printable copy of s for a message: at most max bytes (cut on a
+ * character boundary, "..." appended when cut), invalid UTF-8 bytes
+ * replaced by '?'.  Caller frees.
+ */
+char		*proto_quote(const char *s, size_t max);
 
 #endif

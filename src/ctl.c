@@ -1,0 +1,1042 @@
+/*
+ * The control socket (docs/PROTOCOL.md): accept with peer credentials, one
+ * bufferevent per connection, JSON-lines framing, dispatch of each op.
+ *
+ * Everything is non-blocking and every reply is queued in the connection's
+ * bufferevent, so a slow client only ever delays itself.  What one client
+ * can make the daemon hold is bounded: its input by the read watermark
+ * (just over one maximal line), its output by CTL_MAX_OUTPUT (past it the
+ * client is dropped), and the number of clients by max_clients (at the cap
+ * the listener is disabled until a connection closes).
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "djcal/ctl.h"
+#include "djcal/log.h"
+#include "djcal/proto.h"
+#include "djcal/query.h"
+#include "djcal/types.h"
+#include "djcal/xmalloc.h"
+
+/* Replies waiting for a client past which it is dropped. */
+#define CTL_MAX_OUTPUT		(8 * 1024 * 1024)
+/* After an accept error other than a full backlog: retry this much later
+ * if no connection has closed meanwhile. */
+#define CTL_ACCEPT_RETRY	1
+/* How long a connection being closed may take to read its last reply. */
+#define CTL_CLOSE_TIMEOUT	10
+
+struct ctl_pending;
+
+struct ctl_conn {
+	struct ctl		*ctl;
+	struct bufferevent	*bev;
+	unsigned long		 serial;	/* for the log */
+	uid_t			 uid;
+	gid_t			 gid;
+	pid_t			 pid;		/* 0 when unknown */
+	size_t			 scanned;	/* input searched for '\n' */
+	int			 eof;		/* the client sent everything */
+	int			 closing;	/* close once output is sent */
+	int			 drop;		/* close now: set while busy */
+	int			 busy;		/* inside conn_process */
+	struct ctl_pending	*pending;	/* a refresh in flight */
+	TAILQ_ENTRY(ctl_conn)	 entry;
+};
+
+/*
+ * A refresh in flight.  Its done callback may come after the client has
+ * gone (the connection then sets conn to NULL) or after ctl_free (ctl is
+ * then NULL); the record is freed by the callback either way.
+ */
+struct ctl_pending {
+	struct ctl		*ctl;
+	struct ctl_conn		*conn;
+	json_t			*id;
+	LIST_ENTRY(ctl_pending)	 entry;
+};
+
+struct ctl {
+	struct event_base	*base;
+	struct evconnlistener	*listener;	/* NULL: attach only */
+	struct event		*retry;
+	const struct config	*cfg;
+	struct ctl_env		 env;
+	TAILQ_HEAD(ctl_conns, ctl_conn) conns;
+	LIST_HEAD(ctl_pendings, ctl_pending) pendings;
+	size_t			 nconns;
+	unsigned long		 serial;
+	int			 enabled;	/* the listener accepts */
+	int			 accept_failed;	/* paused after an error */
+	int			 cap_logged;
+};
+
+static void	conn_free(struct ctl_conn *);
+static void	conn_process(struct ctl_conn *);
+
+/* Listener state */
+
+/* Enable the listener when neither the cap nor an accept error holds it. */
+static void
+listener_update(struct ctl *ctl)
+{
+	int want;
+
+	if (ctl->listener == NULL)
+		return;
+	want = !ctl->accept_failed &&
+	    ctl->nconns < (size_t)(ctl->cfg->max_clients > 0 ?
+	    ctl->cfg->max_clients : 1);
+	if (want == ctl->enabled)
+		return;
+	if (want) {
+		evconnlistener_enable(ctl->listener);
+		log_debug("control: accepting connections again");
+		ctl->cap_logged = 0;
+	} else {
+		evconnlistener_disable(ctl->listener);
+		if (!ctl->accept_failed && !ctl->cap_logged) {
+			log_info("control: %zu clients (max_clients): not "
+			    "accepting until one closes", ctl->nconns);
+			ctl->cap_logged = 1;
+		}
+	}
+	ctl->enabled = want;
+}
+
+static void
+retry_cb(evutil_socket_t fd, short events, void *arg)
+{
+	struct ctl *ctl = arg;
+
+	(void)fd;
+	(void)events;
+	ctl->accept_failed = 0;
+	listener_update(ctl);
+}
+
+/*
+ * accept() failed with something other than EAGAIN, EINTR or ECONNABORTED
+ * (libevent retries those itself): EMFILE, ENFILE, ENOBUFS, ENOMEM.  The
+ * pending connection stays in the backlog, so a level-triggered listener
+ * would be woken again at once: disable it, and enable it when a
+ * connection closes (freeing an fd) or after CTL_ACCEPT_RETRY seconds.
+ */
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct ctl *ctl = arg;
+	struct timeval tv = { CTL_ACCEPT_RETRY, 0 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)l;
+	if (!ctl->accept_failed)
+		log_warnx("control: accept: %s; pausing until a connection "
+		    "closes", strerror(err));
+	ctl->accept_failed = 1;
+	listener_update(ctl);
+	evtimer_add(ctl->retry, &tv);
+}
+
+/* Connections */
+
+static void
+conn_free(struct ctl_conn *c)
+{
+	struct ctl *ctl = c->ctl;
+
+	if (c->pending != NULL)
+		c->pending->conn = NULL;
+	TAILQ_REMOVE(&ctl->conns, c, entry);
+	ctl->nconns--;
+	bufferevent_free(c->bev);
+	log_debug("control: client %lu disconnected", c->serial);
+	free(c);
+	/* A closed connection freed an fd and a slot. */
+	if (ctl->accept_failed) {
+		ctl->accept_failed = 0;
+		evtimer_del(ctl->retry);
+	}
+	listener_update(ctl);
+}
+
+/* Whether a connection is finished: all input read and answered. */
+static int
+conn_finished(struct ctl_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	return (c->eof || c->closing) && c->pending == NULL &&
+	    evbuffer_get_length(out) == 0;
+}
+
+/* Called after processing: free a dropped or finished connection. */
+static void
+conn_settle(struct ctl_conn *c)
+{
+	if (c->busy)
+		return;
+	if (c->drop || conn_finished(c))
+		conn_free(c);
+}
+
+static int
+dump_cb(const char *buf, size_t size, void *arg)
+{
+	return evbuffer_add(arg, buf, size);
+}
+
+/*
+ * Queue a reply (taking the reference).  A client that has left more than
+ * CTL_MAX_OUTPUT bytes of earlier replies unread is dropped instead: it has
+ * stopped reading, and the daemon will not hold its output without bound.
+ * One reply may be larger than the cap: it is what was asked for.
+ */
+static void
+conn_send(struct ctl_conn *c, json_t *reply)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev), *tmp;
+
+	if (c->drop) {
+		json_decref(reply);
+		return;
+	}
+	if (evbuffer_get_length(out) > CTL_MAX_OUTPUT) {
+		log_warnx("control: client %lu (uid %lu) leaves more than %d "
+		    "bytes of replies unread; dropping it", c->serial,
+		    (unsigned long)c->uid, CTL_MAX_OUTPUT);
+		c->drop = 1;
+		json_decref(reply);
+		return;
+	}
+	/* Encode into a buffer of its own, so a failure leaves no half a
+	 * line behind; the chains then move without a copy. */
+	tmp = evbuffer_new();
+	if (json_dump_callback(reply, dump_cb, tmp, JSON_COMPACT |
+	    JSON_PRESERVE_ORDER) == -1 || evbuffer_add(tmp, "\n", 1) == -1) {
+		evbuffer_drain(tmp, evbuffer_get_length(tmp));
+		log_warnx("control: client %lu: cannot encode a reply",
+		    c->serial);
+		evbuffer_add_printf(tmp, "{\"ok\":false,\"error\":{\"code\":"
+		    "\"internal\",\"message\":\"cannot encode the reply\"}}\n");
+	}
+	evbuffer_add_buffer(out, tmp);
+	evbuffer_free(tmp);
+	json_decref(reply);
+}
+
+/* A bad_request (or other) error reply from a cause, which it frees. */
+static json_t *
+error_reply(json_t *id, enum proto_err e, char *cause)
+{
+	json_t *j = proto_error(id, e, cause);
+
+	free(cause);
+	return j;
+}
+
+static time_t
+ctl_now(struct ctl *ctl)
+{
+	return ctl->env.now != NULL ? ctl->env.now(ctl->env.arg) :
+	    time(NULL);
+}
+
+/*
+ * Root, or a member of admin_group: the peer's primary group (from
+ * SO_PEERCRED) or a supplementary group of its user in the group database.
+ * An empty admin_group means root only.
+ */
+static int
+conn_is_admin(struct ctl_conn *c)
+{
+	const char *name = c->ctl->cfg->admin_group;
+	struct group *gr;
+	struct passwd *pw;
+	gid_t admin, *groups;
+	char *user;
+	int n, i, found = 0;
+
+	if (c->uid == 0)
+		return 1;
+	if (name == NULL || *name == '\0')
+		return 0;
+	if ((gr = getgrnam(name)) == NULL)
+		return 0;
+	admin = gr->gr_gid;
+	if (c->gid == admin)
+		return 1;
+	if ((pw = getpwuid(c->uid)) == NULL)
+		return 0;
+	user = xstrdup(pw->pw_name);
+	n = 32;
+	groups = xreallocarray(NULL, (size_t)n, sizeof *groups);
+	for (i = 0; i < 8; i++) {
+		int want = n;
+
+		if (getgrouplist(user, pw->pw_gid, groups, &want) != -1) {
+			n = want;
+			break;
+		}
+		/* Too small: want holds the size needed (glibc). */
+		n = want > n ? want : n * 2;
+		groups = xreallocarray(groups, (size_t)n, sizeof *groups);
+	}
+	if (i < 8)
+		for (i = 0; i < n && !found; i++)
+			found = groups[i] == admin;
+	free(groups);
+	free(user);
+	return found;
+}
+
+/* Operations */
+
+static json_t *
+op_ping(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	json_t *j = proto_ok(id);
+
+	(void)c;
+	(void)req;
+	json_object_set_new(j, "version", json_integer(PROTO_VERSION));
+	json_object_set_new(j, "daemon", json_string(DJCAL_VERSION));
+	return j;
+}
+
+static json_t *
+occ_list_json(const struct dj_occ_list *l, const struct tz *z)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		json_array_append_new(a, proto_occurrence_json(&l->v[i], z));
+	return a;
+}
+
+static json_t *
+op_upcoming(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct store *s = c->ctl->env.store;
+	const struct tz *z = query_zone(s);
+	struct store_filter f;
+	struct dj_occ_list l;
+	char *cause = NULL;
+	json_t *j;
+
+	if (proto_request_filter(req, PROTO_FILTER_WINDOW, z, ctl_now(c->ctl),
+	    &f, &cause) == -1)
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	memset(&l, 0, sizeof l);
+	if (query_upcoming(s, &f, &l, &cause) == -1) {
+		occ_list_free(&l);
+		log_warnx("control: upcoming: %s", cause);
+		return error_reply(id, PROTO_E_INTERNAL, cause);
+	}
+	j = proto_ok(id);
+	json_object_set_new(j, "occurrences", occ_list_json(&l, z));
+	occ_list_free(&l);
+	return j;
+}
+
+static json_t *
+op_tasks(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct store *s = c->ctl->env.store;
+	const char *status;
+	struct dj_occ_list l;
+	char *cause = NULL, *q;
+	int which = QUERY_TASKS_OPEN;
+	json_t *j;
+
+	if (proto_field_string(req, "status", &status, &cause) == -1)
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	if (status != NULL && (which = query_tasks_from_name(status)) < 0) {
+		q = proto_quote(status, 64);
+		xasprintf(&cause, "status: unknown status \"%s\" (open, "
+		    "overdue, done, all)", q);
+		free(q);
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	}
+	memset(&l, 0, sizeof l);
+	if (query_tasks(s, (enum query_tasks)which, ctl_now(c->ctl), &l,
+	    &cause) == -1) {
+		occ_list_free(&l);
+		log_warnx("control: tasks: %s", cause);
+		return error_reply(id, PROTO_E_INTERNAL, cause);
+	}
+	j = proto_ok(id);
+	json_object_set_new(j, "tasks", occ_list_json(&l, query_zone(s)));
+	occ_list_free(&l);
+	return j;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	json_t *j;
+
+	if (s == NULL || (j = json_string(s)) == NULL)
+		return json_null();
+	return j;
+}
+
+static json_t *
+time_or_null(int64_t t, const struct tz *z)
+{
+	char *s;
+	json_t *j;
+
+	if (t == 0)
+		return json_null();
+	s = proto_format_time((time_t)t, 0, z);
+	j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *
+op_feeds(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct ctl *ctl = c->ctl;
+	struct store *s = ctl->env.store;
+	const struct tz *z = query_zone(s);
+	struct store_feed *v;
+	size_t n, i;
+	json_t *a, *f, *j;
+	char *cause;
+	time_t next;
+
+	(void)req;
+	if (store_feed_list(s, &v, &n) == -1) {
+		xasprintf(&cause, "database: %s", store_errmsg(s));
+		log_warnx("control: feeds: %s", cause);
+		return error_reply(id, PROTO_E_INTERNAL, cause);
+	}
+	a = json_array();
+	for (i = 0; i < n; i++) {
+		f = json_object();
+		json_object_set_new(f, "name", str_or_null(v[i].name));
+		json_object_set_new(f, "url", str_or_null(v[i].url));
+		json_object_set_new(f, "category", str_or_null(v[i].category));
+		json_object_set_new(f, "branch", str_or_null(v[i].branch));
+		json_object_set_new(f, "kind", str_or_null(v[i].kind));
+		json_object_set_new(f, "refresh", json_integer(v[i].refresh));
+		json_object_set_new(f, "last_fetch",
+		    time_or_null(v[i].last_fetch, z));
+		json_object_set_new(f, "last_success",
+		    time_or_null(v[i].last_success, z));
+		json_object_set_new(f, "last_error",
+		    str_or_null(v[i].last_error));
+		json_object_set_new(f, "http_status", v[i].http_status != 0 ?
+		    json_integer(v[i].http_status) : json_null());
+		json_object_set_new(f, "failures",
+		    json_integer(v[i].failures));
+		json_object_set_new(f, "items", json_integer(v[i].items));
+		json_object_set_new(f, "problems",
+		    str_or_null(v[i].problems));
+		next = ctl->env.next_fetch != NULL ?
+		    ctl->env.next_fetch(ctl->env.arg, v[i].name) : 0;
+		json_object_set_new(f, "next_fetch", time_or_null(next, z));
+		json_array_append_new(a, f);
+	}
+	store_feed_list_free(v, n);
+	j = proto_ok(id);
+	json_object_set_new(j, "feeds", a);
+	return j;
+}
+
+static json_t *
+refresh_result_json(const struct ctl_refresh_result *r)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "feed", str_or_null(r->feed));
+	json_object_set_new(j, "ok", json_boolean(r->ok));
+	json_object_set_new(j, "unchanged", json_boolean(r->unchanged));
+	json_object_set_new(j, "http_status", r->http_status != 0 ?
+	    json_integer(r->http_status) : json_null());
+	json_object_set_new(j, "items", json_integer(r->items));
+	json_object_set_new(j, "changed", json_integer(r->changed));
+	json_object_set_new(j, "removed", json_integer(r->removed));
+	json_object_set_new(j, "error", r->ok ? json_null() :
+	    str_or_null(r->error != NULL ? r->error : "failed"));
+	return j;
+}
+
+/*
+ * The refresh has finished.  The connection may have closed meanwhile (the
+ * record then has no conn) or the whole ctl may be gone (no ctl): only the
+ * record itself is certain to be alive here.
+ */
+static void
+refresh_done_cb(const struct ctl_refresh_result *res, size_t n, void *arg)
+{
+	struct ctl_pending *p = arg;
+	struct ctl_conn *c = p->conn;
+	json_t *j, *a;
+	size_t i;
+
+	if (p->ctl != NULL)
+		LIST_REMOVE(p, entry);
+	if (c != NULL) {
+		c->pending = NULL;
+		a = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, refresh_result_json(&res[i]));
+		j = proto_ok(p->id);
+		json_object_set_new(j, "results", a);
+		conn_send(c, j);
+		/*
+		 * Requests that came after this one waited in the input
+		 * buffer (replies go in order).  Resume them from the loop,
+		 * not from here: done may be called from deep inside the
+		 * fetcher, or even from inside env->refresh.
+		 */
+		if (c->drop)
+			conn_settle(c);
+		else
+			bufferevent_trigger(c->bev, EV_READ,
+			    BEV_TRIG_DEFER_CALLBACKS |
+			    BEV_TRIG_IGNORE_WATERMARKS);
+	}
+	json_decref(p->id);
+	free(p);
+}
+
+static json_t *
+op_refresh(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct ctl *ctl = c->ctl;
+	struct ctl_pending *p;
+	const char *feed;
+	char *cause = NULL, *q;
+	int rc;
+
+	if (proto_field_string(req, "feed", &feed, &cause) == -1)
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	if (ctl->env.refresh == NULL)
+		return proto_error(id, PROTO_E_INTERNAL,
+		    "refresh is not available");
+	p = xcalloc(1, sizeof *p);
+	p->ctl = ctl;
+	p->conn = c;
+	p->id = id != NULL ? json_incref(id) : NULL;
+	LIST_INSERT_HEAD(&ctl->pendings, p, entry);
+	c->pending = p;
+	log_info("control: client %lu (uid %lu): refresh %s", c->serial,
+	    (unsigned long)c->uid, feed != NULL ? feed : "(all feeds)");
+	rc = ctl->env.refresh(ctl->env.arg, feed, refresh_done_cb, p, &cause);
+	if (rc == 0)
+		return NULL;		/* the reply comes from done */
+	/* Not started: done will not be called. */
+	c->pending = NULL;
+	LIST_REMOVE(p, entry);
+	json_decref(p->id);
+	free(p);
+	if (rc == 1) {
+		free(cause);
+		q = proto_quote(feed != NULL ? feed : "", 64);
+		xasprintf(&cause, "no such feed: %s", q);
+		free(q);
+		return error_reply(id, PROTO_E_NOT_FOUND, cause);
+	}
+	if (cause == NULL)
+		cause = xstrdup("refresh failed");
+	return error_reply(id, PROTO_E_INTERNAL, cause);
+}
+
+static json_t *
+op_export(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct ctl *ctl = c->ctl;
+	struct store_filter f;
+	char *cause = NULL, *ics;
+	size_t len;
+	json_t *j, *s;
+
+	if (proto_request_filter(req, 0, query_zone(ctl->env.store),
+	    ctl_now(ctl), &f, &cause) == -1)
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	if (ctl->env.export_ics == NULL)
+		return proto_error(id, PROTO_E_INTERNAL,
+		    "export is not available");
+	if ((ics = ctl->env.export_ics(ctl->env.arg, &f, &len,
+	    &cause)) == NULL) {
+		if (cause == NULL)
+			cause = xstrdup("export failed");
+		log_warnx("control: export: %s", cause);
+		return error_reply(id, PROTO_E_INTERNAL, cause);
+	}
+	s = json_stringn(ics, len);
+	free(ics);
+	if (s == NULL)
+		return proto_error(id, PROTO_E_INTERNAL,
+		    "the exported calendar is not valid UTF-8");
+	j = proto_ok(id);
+	json_object_set_new(j, "ics", s);
+	return j;
+}
+
+enum {
+	CTL_OP_WRITE = 1	/* root or admin_group only */
+};
+
+static const struct ctl_op {
+	const char	*name;
+	json_t		*(*fn)(struct ctl_conn *, json_t *, json_t *);
+	int		 flags;
+} ctl_ops[] = {
+	{ "ping", op_ping, 0 },
+	{ "upcoming", op_upcoming, 0 },
+	{ "tasks", op_tasks, 0 },
+	{ "feeds", op_feeds, 0 },
+	{ "refresh", op_refresh, CTL_OP_WRITE },
+	{ "export", op_export, 0 },
+};
+
+/* Handle one request line; the reply is queued (or, for refresh, will be). */
+static void
+conn_request(struct ctl_conn *c, const char *line, size_t len)
+{
+	const struct ctl_op *op = NULL;
+	json_error_t jerr;
+	json_t *req, *id, *jop, *reply;
+	const char *name;
+	char *cause, *q;
+	size_t i;
+
+	if ((req = json_loadb(line, len, 0, &jerr)) == NULL) {
+		q = proto_quote(jerr.text, 120);
+		xasprintf(&cause, "not JSON: %s (column %d)", q,
+		    jerr.column);
+		free(q);
+		conn_send(c, error_reply(NULL, PROTO_E_BAD_REQUEST, cause));
+		return;
+	}
+	if (!json_is_object(req)) {
+		conn_send(c, proto_error(NULL, PROTO_E_BAD_REQUEST,
+		    "not a JSON object: a request is {\"op\":...}"));
+		json_decref(req);
+		return;
+	}
+	id = json_object_get(req, "id");
+	jop = json_object_get(req, "op");
+	if (jop == NULL)
+		reply = proto_error(id, PROTO_E_BAD_REQUEST, "missing op");
+	else if (!json_is_string(jop))
+		reply = proto_error(id, PROTO_E_BAD_REQUEST,
+		    "op: expected a string");
+	else {
+		name = json_string_value(jop);
+		for (i = 0; i < sizeof ctl_ops / sizeof ctl_ops[0]; i++)
+			if (strcmp(name, ctl_ops[i].name) == 0)
+				op = &ctl_ops[i];
+		if (op == NULL) {
+			q = proto_quote(name, 64);
+			xasprintf(&cause, "unknown op: \"%s\"", q);
+			free(q);
+			reply = error_reply(id, PROTO_E_BAD_REQUEST, cause);
+		} else if ((op->flags & CTL_OP_WRITE) && !conn_is_admin(c)) {
+			const char *g = c->ctl->cfg->admin_group;
+
+			if (g == NULL || *g == '\0')
+				xasprintf(&cause, "%s: only root may do "
+				    "this", op->name);
+			else
+				xasprintf(&cause, "%s: only root and "
+				    "members of group %s may do this",
+				    op->name, g);
+			reply = error_reply(id, PROTO_E_FORBIDDEN, cause);
+		} else
+			reply = op->fn(c, req, id);
+	}
+	if (reply != NULL)
+		conn_send(c, reply);
+	json_decref(req);
+}
+
+/*
+ * A line longer than DJ_MAX_LINE: answer too_large and close once the
+ * reply is flushed.  The rest of the line is never read, so nothing tells
+ * where the next request would start.
+ */
+static void
+conn_too_large(struct ctl_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct timeval tv = { CTL_CLOSE_TIMEOUT, 0 };
+	char *msg;
+
+	log_warnx("control: client %lu (uid %lu): request line over %d "
+	    "bytes; closing", c->serial, (unsigned long)c->uid, DJ_MAX_LINE);
+	xasprintf(&msg, "request line longer than %d bytes", DJ_MAX_LINE);
+	conn_send(c, error_reply(NULL, PROTO_E_TOO_LARGE, msg));
+	c->closing = 1;
+	bufferevent_disable(c->bev, EV_READ);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
+}
+
+/*
+ * Answer the complete lines in the input buffer, in order.  Stops while a
+ * refresh is pending (its reply must come first) and at a line that is too
+ * long.  After EOF a last line without '\n' counts too.
+ */
+static void
+conn_process(struct ctl_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_ptr p;
+	size_t len, linelen, eol_len;
+	const char *line;
+
+	c->busy = 1;
+	while (!c->closing && !c->drop && c->pending == NULL &&
+	    (len = evbuffer_get_length(in)) > 0) {
+		/* Search only what was not searched before: a long line
+		 * arriving in small reads is scanned once, not per read. */
+		if (c->scanned > len)
+			c->scanned = 0;
+		evbuffer_ptr_set(in, &p, c->scanned, EVBUFFER_PTR_SET);
+		eol_len = 0;
+		p = evbuffer_search_eol(in, &p, &eol_len, EVBUFFER_EOL_LF);
+		if (p.pos == -1) {
+			if (len > DJ_MAX_LINE) {
+				conn_too_large(c);
+				break;
+			}
+			if (!c->eof) {
+				c->scanned = len;
+				break;
+			}
+			linelen = len;
+		} else
+			linelen = (size_t)p.pos;
+		if (linelen > DJ_MAX_LINE) {
+			conn_too_large(c);
+			break;
+		}
+		line = linelen > 0 ? (const char *)evbuffer_pullup(in,
+		    (ev_ssize_t)linelen) : "";
+		conn_request(c, line, linelen);
+		evbuffer_drain(in, linelen + eol_len);
+		c->scanned = 0;
+	}
+	c->busy = 0;
+	conn_settle(c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_process(arg);
+}
+
+/* Output flushed: a connection waiting to close may now. */
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_settle(arg);
+}
+
+/* Whether the peer has closed both directions (not just shut down
+ * writing, when it may still wait for replies). */
+static int
+peer_gone(struct bufferevent *bev)
+{
+	struct pollfd pfd;
+
+	pfd.fd = bufferevent_getfd(bev);
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 1 &&
+	    (pfd.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    !peer_gone(bev)) {
+		/* Half-closed: answer what was sent, then close. */
+		c->eof = 1;
+		bufferevent_disable(bev, EV_READ);
+		conn_process(c);
+		return;
+	}
+	if ((what & BEV_EVENT_ERROR) && EVUTIL_SOCKET_ERROR() != EPIPE &&
+	    EVUTIL_SOCKET_ERROR() != ECONNRESET)
+		log_debug("control: client %lu: %s", c->serial,
+		    strerror(EVUTIL_SOCKET_ERROR()));
+	else if (what & BEV_EVENT_TIMEOUT)
+		log_debug("control: client %lu: timed out", c->serial);
+	if (c->busy)
+		c->drop = 1;
+	else
+		conn_free(c);
+}
+
+static int
+conn_new(struct ctl *ctl, int fd, uid_t uid, gid_t gid, pid_t pid)
+{
+	struct ctl_conn *c;
+	struct bufferevent *bev;
+
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    (bev = bufferevent_socket_new(ctl->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		log_warnx("control: cannot set up a connection");
+		close(fd);
+		return -1;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->ctl = ctl;
+	c->bev = bev;
+	c->serial = ++ctl->serial;
+	c->uid = uid;
+	c->gid = gid;
+	c->pid = pid;
+	/*
+	 * Read at most one line over the limit: enough to tell that a line
+	 * is too long, and a bound on what a client that sends faster than
+	 * its replies are taken (or during a refresh) makes us hold.
+	 */
+	bufferevent_setwatermark(bev, EV_READ, 0, DJ_MAX_LINE + 1);
+	bufferevent_setcb(bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&ctl->conns, c, entry);
+	ctl->nconns++;
+	log_debug("control: client %lu connected (uid %lu, gid %lu, pid %ld)",
+	    c->serial, (unsigned long)uid, (unsigned long)gid, (long)pid);
+	listener_update(ctl);
+	return 0;
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct ctl *ctl = arg;
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("control: SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	conn_new(ctl, fd, cred.uid, cred.gid, cred.pid);
+}
+
+/* Public interface */
+
+struct ctl *
+ctl_new(struct event_base *base, int listen_fd, const struct config *cfg,
+    const struct ctl_env *env, char **cause)
+{
+	struct ctl *ctl;
+
+	ctl = xcalloc(1, sizeof *ctl);
+	ctl->base = base;
+	ctl->cfg = cfg;
+	ctl->env = *env;
+	TAILQ_INIT(&ctl->conns);
+	LIST_INIT(&ctl->pendings);
+	if ((ctl->retry = evtimer_new(base, retry_cb, ctl)) == NULL) {
+		xasprintf(cause, "control socket: cannot create a timer");
+		free(ctl);
+		if (listen_fd != -1)
+			close(listen_fd);
+		return NULL;
+	}
+	if (listen_fd != -1) {
+		evutil_make_socket_nonblocking(listen_fd);
+		evutil_make_socket_closeonexec(listen_fd);
+		/* backlog 0: the socket is already listening. */
+		ctl->listener = evconnlistener_new(base, accept_cb, ctl,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+		    LEV_OPT_DISABLED, 0, listen_fd);
+		if (ctl->listener == NULL) {
+			xasprintf(cause, "control socket: cannot listen");
+			event_free(ctl->retry);
+			free(ctl);
+			close(listen_fd);
+			return NULL;
+		}
+		evconnlistener_set_error_cb(ctl->listener, accept_error_cb);
+		listener_update(ctl);
+	}
+	return ctl;
+}
+
+void
+ctl_free(struct ctl *ctl)
+{
+	struct ctl_pending *p;
+	struct ctl_conn *c;
+
+	if (ctl == NULL)
+		return;
+	if (ctl->listener != NULL)
+		evconnlistener_free(ctl->listener);
+	ctl->listener = NULL;
+	/* Refreshes still running call done later: leave them a record
+	 * that points at nothing. */
+	while ((p = LIST_FIRST(&ctl->pendings)) != NULL) {
+		LIST_REMOVE(p, entry);
+		p->ctl = NULL;
+		if (p->conn != NULL)
+			p->conn->pending = NULL;
+		p->conn = NULL;
+	}
+	while ((c = TAILQ_FIRST(&ctl->conns)) != NULL)
+		conn_free(c);
+	event_free(ctl->retry);
+	free(ctl);
+}
+
+void
+ctl_set_config(struct ctl *ctl, const struct config *cfg)
+{
+	ctl->cfg = cfg;
+	ctl->cap_logged = 0;
+	listener_update(ctl);
+}
+
+int
+ctl_attach(struct ctl *ctl, int fd, uid_t uid, gid_t gid)
+{
+	return conn_new(ctl, fd, uid, gid, 0);
+}
+
+size_t
+ctl_clients(const struct ctl *ctl)
+{
+	return ctl->nconns;
+}
+
+int
+ctl_accepting(const struct ctl *ctl)
+{
+	return ctl->listener != NULL && ctl->enabled;
+}
+
+/* Listening socket */
+
+/* 1 when something accepts connections at sun, 0 when the file is stale,
+ * -1 with *cause when it cannot tell. */
+static int
+socket_live(const struct sockaddr_un *sun, char **cause)
+{
+	int fd, rc;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (const struct sockaddr *)sun, sizeof *sun) == 0)
+		rc = 1;
+	else if (errno == ECONNREFUSED)
+		rc = 0;
+	else if (errno == EAGAIN || errno == EINPROGRESS)
+		rc = 1;		/* listening, with a full backlog */
+	else {
+		xasprintf(cause, "%s: cannot tell whether a daemon owns it: "
+		    "%s", sun->sun_path, strerror(errno));
+		rc = -1;
+	}
+	close(fd);
+	return rc;
+}
+
+int
+ctl_listen(const char *path, unsigned mode, char **cause)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	mode_t old;
+	int fd, rc;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		xasprintf(cause, "%s: socket path too long", path);
+		return -1;
+	}
+	strncpy(sun.sun_path, path, sizeof sun.sun_path - 1);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			xasprintf(cause, "%s: exists and is not a socket; "
+			    "not removing it", path);
+			return -1;
+		}
+		if ((rc = socket_live(&sun, cause)) == -1)
+			return -1;
+		if (rc == 1) {
+			xasprintf(cause, "%s: already in use (is another "
+			    "djcald running?)", path);
+			return -1;
+		}
+		/* Left behind by a daemon that crashed. */
+		log_info("control: removing stale socket %s", path);
+		if (unlink(path) == -1 && errno != ENOENT) {
+			xasprintf(cause, "%s: unlink: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+	} else if (errno != ENOENT) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return -1;
+	}
+	/* Created with the mode at once: no moment with a wider one. */
+	old = umask(~(mode_t)mode & 0777);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	umask(old);
+	if (rc == -1) {
+		xasprintf(cause, "%s: bind: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (chmod(path, (mode_t)mode & 07777) == -1 ||
+	    listen(fd, SOMAXCONN) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
