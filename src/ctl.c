@@ -43,6 +43,12 @@
 #define CTL_ACCEPT_RETRY	1
 /* How long a connection being closed may take to read its last reply. */
 #define CTL_CLOSE_TIMEOUT	10
+/* A subscriber's replay reads this many messages at a time, and the next
+ * batch once its output has drained below CTL_REPLAY_LOWAT. */
+#define CTL_REPLAY_BATCH	256
+#define CTL_REPLAY_LOWAT	(64 * 1024)
+/* Most branches or feeds one subscription may name. */
+#define CTL_SUB_MAX_NAMES	64
 
 struct ctl_pending;
 
@@ -60,6 +66,17 @@ struct ctl_conn {
 	int			 busy;		/* inside conn_process */
 	struct ctl_pending	*pending;	/* a refresh in flight */
 	TAILQ_ENTRY(ctl_conn)	 entry;
+
+	/* After `subscribe`: which messages, and how far it has got. */
+	int			 sub;
+	int			 sub_live;	/* replay done: pushed live */
+	int64_t			 sub_seq;	/* last seq sent (or skipped) */
+	unsigned		 sub_cats;	/* 0: all categories */
+	char			**sub_branches;
+	size_t			  sub_nbranches;
+	char			**sub_feeds;
+	size_t			  sub_nfeeds;
+	TAILQ_ENTRY(ctl_conn)	 sub_entry;
 };
 
 /*
@@ -81,8 +98,10 @@ struct ctl {
 	const struct config	*cfg;
 	struct ctl_env		 env;
 	TAILQ_HEAD(ctl_conns, ctl_conn) conns;
+	TAILQ_HEAD(ctl_subs, ctl_conn) subs;
 	LIST_HEAD(ctl_pendings, ctl_pending) pendings;
 	size_t			 nconns;
+	size_t			 nsubs;
 	unsigned long		 serial;
 	int			 enabled;	/* the listener accepts */
 	int			 accept_failed;	/* paused after an error */
@@ -159,12 +178,31 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 /* Connections */
 
 static void
+sub_clear(struct ctl_conn *c)
+{
+	size_t i;
+
+	if (!c->sub)
+		return;
+	TAILQ_REMOVE(&c->ctl->subs, c, sub_entry);
+	c->ctl->nsubs--;
+	for (i = 0; i < c->sub_nbranches; i++)
+		free(c->sub_branches[i]);
+	for (i = 0; i < c->sub_nfeeds; i++)
+		free(c->sub_feeds[i]);
+	free(c->sub_branches);
+	free(c->sub_feeds);
+	c->sub = 0;
+}
+
+static void
 conn_free(struct ctl_conn *c)
 {
 	struct ctl *ctl = c->ctl;
 
 	if (c->pending != NULL)
 		c->pending->conn = NULL;
+	sub_clear(c);
 	TAILQ_REMOVE(&ctl->conns, c, entry);
 	ctl->nconns--;
 	bufferevent_free(c->bev);
@@ -178,13 +216,14 @@ conn_free(struct ctl_conn *c)
 	listener_update(ctl);
 }
 
-/* Whether a connection is finished: all input read and answered. */
+/* Whether a connection is finished: all input read and answered.  A
+ * subscriber that has only shut down writing still wants its stream. */
 static int
 conn_finished(struct ctl_conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	return (c->eof || c->closing) && c->pending == NULL &&
+	return (c->closing || (c->eof && !c->sub)) && c->pending == NULL &&
 	    evbuffer_get_length(out) == 0;
 }
 
@@ -597,6 +636,185 @@ op_export(struct ctl_conn *c, json_t *req, json_t *id)
 	return j;
 }
 
+/* Subscriptions */
+
+/* Whether a message is one a subscriber asked for. */
+static int
+sub_matches(const struct ctl_conn *c, const struct store_msg *m)
+{
+	size_t i;
+
+	if (c->sub_cats != 0 && (m->category < 0 ||
+	    !(c->sub_cats & (1u << m->category))))
+		return 0;
+	if (c->sub_nbranches > 0) {
+		for (i = 0; i < c->sub_nbranches; i++)
+			if (m->branch != NULL &&
+			    strcmp(m->branch, c->sub_branches[i]) == 0)
+				break;
+		if (i == c->sub_nbranches)
+			return 0;
+	}
+	if (c->sub_nfeeds > 0) {
+		for (i = 0; i < c->sub_nfeeds; i++)
+			if (m->feed != NULL &&
+			    strcmp(m->feed, c->sub_feeds[i]) == 0)
+				break;
+		if (i == c->sub_nfeeds)
+			return 0;
+	}
+	return 1;
+}
+
+/* Queue a stored message's line: its body is the JSON object. */
+static void
+sub_write(struct ctl_conn *c, const struct store_msg *m)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add(out, m->body, strlen(m->body));
+	evbuffer_add(out, "\n", 1);
+	c->sub_seq = m->seq;
+}
+
+struct replay {
+	struct ctl_conn	*c;
+	size_t		 n;
+};
+
+static int
+replay_cb(const struct store_msg *m, void *arg)
+{
+	struct replay *r = arg;
+
+	r->n++;
+	if (sub_matches(r->c, m))
+		sub_write(r->c, m);
+	else
+		r->c->sub_seq = m->seq;
+	return 0;
+}
+
+/*
+ * Send the next batch of stored messages after the subscriber's seq.  A
+ * batch shorter than CTL_REPLAY_BATCH means it has caught up: from then on
+ * broadcasts reach it directly.  The loop is single-threaded, so no message
+ * can be committed between the last batch and the switch.
+ */
+static void
+sub_replay(struct ctl_conn *c)
+{
+	struct replay r;
+	size_t i;
+
+	for (i = 0; i < 4 && !c->sub_live; i++) {
+		r.c = c;
+		r.n = 0;
+		if (store_msg_since(c->ctl->env.store, c->sub_seq,
+		    CTL_REPLAY_BATCH, replay_cb, &r) == -1) {
+			log_warnx("control: client %lu: replay: %s", c->serial,
+			    store_errmsg(c->ctl->env.store));
+			c->drop = 1;
+			return;
+		}
+		if (r.n < CTL_REPLAY_BATCH)
+			c->sub_live = 1;
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+		    CTL_REPLAY_LOWAT)
+			break;
+	}
+}
+
+/* A string or an array of strings, copied. */
+static int
+sub_names(json_t *req, const char *key, char ***out, size_t *n, char **cause)
+{
+	json_t *v = json_object_get(req, key), *e;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		*out = xcalloc(1, sizeof **out);
+		(*out)[(*n)++] = xstrdup(json_string_value(v));
+		return 0;
+	}
+	if (!json_is_array(v) || json_array_size(v) > CTL_SUB_MAX_NAMES) {
+		xasprintf(cause, "%s: expected an array of at most %d strings",
+		    key, CTL_SUB_MAX_NAMES);
+		return -1;
+	}
+	*out = xcalloc(json_array_size(v) + 1, sizeof **out);
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e)) {
+			xasprintf(cause, "%s: expected an array of strings",
+			    key);
+			while (*n > 0)
+				free((*out)[--*n]);
+			free(*out);
+			*out = NULL;
+			return -1;
+		}
+		(*out)[(*n)++] = xstrdup(json_string_value(e));
+	}
+	return 0;
+}
+
+static json_t *
+op_subscribe(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct ctl *ctl = c->ctl;
+	unsigned long long since = 0;
+	int64_t latest;
+	unsigned cats = 0;
+	char *cause = NULL, **branches = NULL, **feeds = NULL;
+	size_t nb = 0, nf = 0, i;
+	json_t *reply, *jsince;
+
+	if (c->sub)
+		return proto_error(id, PROTO_E_BAD_REQUEST,
+		    "already subscribed on this connection");
+	jsince = json_object_get(req, "since");
+	if (proto_field_categories(req, "category", &cats, &cause) == -1 ||
+	    proto_field_uint(req, "since", INT64_MAX, &since, &cause) == -1 ||
+	    sub_names(req, "branch", &branches, &nb, &cause) == -1)
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	if (sub_names(req, "feed", &feeds, &nf, &cause) == -1) {
+		for (i = 0; i < nb; i++)
+			free(branches[i]);
+		free(branches);
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	}
+	latest = store_msg_latest(ctl->env.store);
+	c->sub = 1;
+	c->sub_cats = cats;
+	c->sub_branches = branches;
+	c->sub_nbranches = nb;
+	c->sub_feeds = feeds;
+	c->sub_nfeeds = nf;
+	/* Without since: from now on.  With it: everything after it. */
+	if (jsince == NULL || json_is_null(jsince)) {
+		c->sub_seq = latest;
+		c->sub_live = 1;
+	} else {
+		c->sub_seq = (int64_t)since;
+		c->sub_live = c->sub_seq >= latest;
+	}
+	TAILQ_INSERT_TAIL(&ctl->subs, c, sub_entry);
+	ctl->nsubs++;
+	log_debug("control: client %lu subscribed from seq %lld", c->serial,
+	    (long long)c->sub_seq);
+	reply = proto_ok(id);
+	json_object_set_new(reply, "seq", json_integer(latest));
+	conn_send(c, reply);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_REPLAY_LOWAT, 0);
+	if (!c->sub_live)
+		sub_replay(c);
+	return NULL;
+}
+
 enum {
 	CTL_OP_WRITE = 1	/* root or admin_group only */
 };
@@ -612,6 +830,7 @@ static const struct ctl_op {
 	{ "feeds", op_feeds, 0 },
 	{ "refresh", op_refresh, CTL_OP_WRITE },
 	{ "export", op_export, 0 },
+	{ "subscribe", op_subscribe, 0 },
 };
 
 /* Handle one request line; the reply is queued (or, for refresh, will be). */
@@ -753,12 +972,17 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	conn_process(arg);
 }
 
-/* Output flushed: a connection waiting to close may now. */
+/* Output drained: a replaying subscriber gets its next batch; a
+ * connection waiting to close may now. */
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
+	struct ctl_conn *c = arg;
+
 	(void)bev;
-	conn_settle(arg);
+	if (c->sub && !c->sub_live && !c->drop)
+		sub_replay(c);
+	conn_settle(c);
 }
 
 /* Whether the peer has closed both directions (not just shut down
@@ -868,6 +1092,7 @@ ctl_new(struct event_base *base, int listen_fd, const struct config *cfg,
 	ctl->cfg = cfg;
 	ctl->env = *env;
 	TAILQ_INIT(&ctl->conns);
+	TAILQ_INIT(&ctl->subs);
 	LIST_INIT(&ctl->pendings);
 	if ((ctl->retry = evtimer_new(base, retry_cb, ctl)) == NULL) {
 		xasprintf(cause, "control socket: cannot create a timer");
@@ -940,6 +1165,49 @@ size_t
 ctl_clients(const struct ctl *ctl)
 {
 	return ctl->nconns;
+}
+
+size_t
+ctl_subscribers(const struct ctl *ctl)
+{
+	return ctl->nsubs;
+}
+
+/*
+ * Push a committed message to every live subscriber it matches.  Its line
+ * is queued as is; a subscriber whose unread output passes CTL_MAX_OUTPUT
+ * is dropped (it can come back with since), so a stalled one never holds
+ * the others up or grows without bound.
+ */
+void
+ctl_broadcast(struct ctl *ctl, const struct store_msg *m)
+{
+	struct ctl_conn *c, *next;
+	size_t sent = 0, dropped = 0;
+
+	for (c = TAILQ_FIRST(&ctl->subs); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, sub_entry);
+		if (!c->sub_live || c->drop || m->seq <= c->sub_seq)
+			continue;
+		if (!sub_matches(c, m)) {
+			c->sub_seq = m->seq;
+			continue;
+		}
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+		    CTL_MAX_OUTPUT) {
+			log_warnx("control: subscriber %lu (uid %lu) is not "
+			    "reading; dropping it at seq %lld", c->serial,
+			    (unsigned long)c->uid, (long long)c->sub_seq);
+			dropped++;
+			conn_free(c);
+			continue;
+		}
+		sub_write(c, m);
+		sent++;
+	}
+	log_debug("control: message %lld to %zu subscriber%s%s",
+	    (long long)m->seq, sent, sent == 1 ? "" : "s",
+	    dropped > 0 ? " (some dropped)" : "");
 }
 
 int

@@ -1983,6 +1983,189 @@ START_TEST(test_listen_stale_and_live)
 }
 END_TEST
 
+
+/* Subscriptions */
+
+/* Record and broadcast a message, as the reminder service does. */
+static int64_t
+push_msg(const char *type, int category, const char *branch,
+    const char *feed)
+{
+	struct store_msg m;
+	int64_t seq;
+	char *body;
+
+	ck_assert_int_eq(store_begin(store), 0);
+	ck_assert_int_eq(store_msg_add(store, type, fk.now, feed, branch,
+	    category, &seq), 0);
+	xasprintf(&body, "{\"type\":\"%s\",\"seq\":%lld}", type,
+	    (long long)seq);
+	ck_assert_int_eq(store_msg_set_body(store, seq, body), 0);
+	ck_assert_int_eq(store_commit(store), 0);
+	memset(&m, 0, sizeof m);
+	m.seq = seq;
+	m.type = type;
+	m.feed = feed;
+	m.branch = branch;
+	m.category = category;
+	m.body = body;
+	ctl_broadcast(ctl, &m);
+	free(body);
+	return seq;
+}
+
+static int64_t
+line_seq(struct client *c)
+{
+	json_t *j = cl_reply(c);
+	int64_t seq = json_integer_value(json_object_get(j, "seq"));
+
+	ck_assert_ptr_nonnull(json_object_get(j, "type"));
+	json_decref(j);
+	return seq;
+}
+
+START_TEST(test_subscribe_live)
+{
+	struct client *a = cl_attach(1000, 1000), *b = cl_attach(1001, 1001);
+	json_t *r;
+
+	push_msg("reminder", DJ_CAT_STUDY, "b1", "f1");
+	r = rpc(a, "{\"op\":\"subscribe\",\"id\":1}");
+	assert_ok(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "seq")), 1);
+	json_decref(r);
+	r = rpc(b, "{\"op\":\"subscribe\",\"category\":[\"party-day\"]}");
+	assert_ok(r);
+	json_decref(r);
+	ck_assert_int_eq(ctl_subscribers(ctl), 2);
+	/* Without since: nothing old, then the live stream. */
+	push_msg("reminder", DJ_CAT_STUDY, "b1", "f1");
+	push_msg("reminder", DJ_CAT_PARTY_DAY, "b1", "f1");
+	ck_assert_int_eq(line_seq(a), 2);
+	ck_assert_int_eq(line_seq(a), 3);
+	ck_assert_int_eq(line_seq(b), 3);
+	/* Requests still work on a subscribed connection. */
+	assert_ping_ok(a);
+	r = rpc(a, "{\"op\":\"subscribe\"}");
+	assert_error(r, "bad_request");
+	json_decref(r);
+	cl_free(a);
+	cl_free(b);
+}
+END_TEST
+
+START_TEST(test_subscribe_since_replays_once)
+{
+	struct client *a;
+	json_t *r;
+	int64_t i, n = 700;	/* more than two replay batches */
+
+	for (i = 0; i < n; i++)
+		push_msg("reminder", DJ_CAT_STUDY, NULL, "f1");
+	a = cl_attach(1000, 1000);
+	r = rpc(a, "{\"op\":\"subscribe\",\"since\":5}");
+	assert_ok(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "seq")), n);
+	json_decref(r);
+	/* One arrives while the replay is still going. */
+	push_msg("reminder", DJ_CAT_STUDY, NULL, "f1");
+	for (i = 6; i <= n + 1; i++)
+		ck_assert_int_eq(line_seq(a), i);
+	push_msg("warning", DJ_CAT_STUDY, NULL, NULL);
+	ck_assert_int_eq(line_seq(a), n + 2);
+	/* Nothing twice. */
+	pump();
+	ck_assert(!cl_has_line(a));
+	cl_free(a);
+}
+END_TEST
+
+START_TEST(test_subscribe_filters)
+{
+	struct client *a = cl_attach(1000, 1000);
+	json_t *r;
+
+	r = rpc(a, "{\"op\":\"subscribe\",\"category\":[\"study\"],"
+	    "\"branch\":[\"b1\"],\"feed\":\"f1\"}");
+	assert_ok(r);
+	json_decref(r);
+	push_msg("reminder", DJ_CAT_PARTY_DAY, "b1", "f1");
+	push_msg("reminder", DJ_CAT_STUDY, "b2", "f1");
+	push_msg("reminder", DJ_CAT_STUDY, "b1", "f2");
+	push_msg("reminder", DJ_CAT_STUDY, "b1", "f1");
+	ck_assert_int_eq(line_seq(a), 4);
+	cl_free(a);
+}
+END_TEST
+
+START_TEST(test_subscribe_bad_fields)
+{
+	struct client *a = cl_attach(1000, 1000);
+	static const char *const bad[] = {
+		"{\"op\":\"subscribe\",\"since\":\"x\"}",
+		"{\"op\":\"subscribe\",\"since\":-1}",
+		"{\"op\":\"subscribe\",\"category\":[\"nope\"]}",
+		"{\"op\":\"subscribe\",\"branch\":[1]}",
+		"{\"op\":\"subscribe\",\"feed\":{}}",
+	};
+	size_t i;
+	json_t *r;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = rpc(a, bad[i]);
+		assert_error(r, "bad_request");
+		json_decref(r);
+	}
+	ck_assert_int_eq(ctl_subscribers(ctl), 0);
+	cl_free(a);
+}
+END_TEST
+
+START_TEST(test_subscriber_not_reading_dropped)
+{
+	struct client *slow = cl_attach(1000, 1000), *fast;
+	json_t *r;
+	char big[8192];
+	int64_t seq = 0;
+	int i, got = 0;
+
+	r = rpc(slow, "{\"op\":\"subscribe\"}");
+	assert_ok(r);
+	json_decref(r);
+	fast = cl_attach(1001, 1001);
+	r = rpc(fast, "{\"op\":\"subscribe\"}");
+	assert_ok(r);
+	json_decref(r);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	/* slow never reads; fast reads every message at once. */
+	for (i = 0; i < 2000 && ctl_subscribers(ctl) == 2; i++) {
+		seq = push_msg(big, DJ_CAT_STUDY, NULL, NULL);
+		cl_fill(fast);
+		while (cl_has_line(fast)) {
+			char *line = cl_take_line(fast);
+
+			free(line);
+			got++;
+		}
+		pump();
+	}
+	ck_assert_int_eq(ctl_subscribers(ctl), 1);
+	ck_assert_int_eq(ctl_clients(ctl), 1);
+	/* The reader saw every message so far, without waiting. */
+	while (got < seq) {
+		char *line = cl_line(fast);
+
+		ck_assert_ptr_nonnull(line);
+		free(line);
+		got++;
+	}
+	cl_free(slow);
+	cl_free(fast);
+}
+END_TEST
+
 static Suite *
 ctl_suite(void)
 {
@@ -2023,6 +2206,16 @@ ctl_suite(void)
 	tcase_add_test(tc, test_bad_value_quoted_short);
 	tcase_add_test(tc, test_refresh_client_gone);
 	tcase_add_test(tc, test_refresh_done_after_free);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("subscribe");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_subscribe_live);
+	tcase_add_test(tc, test_subscribe_since_replays_once);
+	tcase_add_test(tc, test_subscribe_filters);
+	tcase_add_test(tc, test_subscribe_bad_fields);
+	tcase_add_test(tc, test_subscriber_not_reading_dropped);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");

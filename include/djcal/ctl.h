@@ -82,6 +82,11 @@ void		 ctl_set_config(struct ctl *, const struct config *);
 int		 ctl_attach(struct ctl *, int fd, uid_t uid, gid_t gid);
 /* Connections open now. */
 size_t		 ctl_clients(const struct ctl *);
+/* Connections that have subscribed. */
+size_t		 ctl_subscribers(const struct ctl *);
+/* Push a committed message (store_msg_add) to the live subscribers it
+ * matches; replaying ones read it from the store.  m is borrowed. */
+void		 ctl_broadcast(struct ctl *, const struct store_msg *m);
 /* Whether new connections are accepted now: 0 while paused at max_clients
  * or after accept() failed (EMFILE), and without a listening socket. */
 int		 ctl_accepting(const struct ctl *);
