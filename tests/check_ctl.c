@@ -1054,7 +1054,7 @@ static const struct {
 	{ "{\"id\":5,\"op\":\"frobnicate\"}", "bad_request", 5,
 	    "unknown op: \"frobnicate\"" },
 	{ "{\"id\":5,\"op\":\"PING\"}", "bad_request", 5, "unknown op" },
-	{ "{\"id\":5,\"op\":\"subscribe\"}", "bad_request", 5, "unknown op" },
+	{ "{\"id\":5,\"op\":\"frobnicate\"}", "bad_request", 5, "unknown op" },
 	{ "{\"id\":5,\"op\":\"upcoming\",\"from\":\"tomorow\"}",
 	    "bad_request", 5, "from: not a time: \"tomorow\"" },
 	{ "{\"id\":5,\"op\":\"upcoming\",\"to\":\"2026-13-01\"}",
