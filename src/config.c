@@ -58,6 +58,7 @@
 #define CONFIG_DEF_MAX_CLIENTS	1024
 #define CONFIG_DEF_WARN_DAYS	7
 #define CONFIG_DEF_REFRESH	(15 * 60)
+#define CONFIG_DEF_FETCH_TIMEOUT 60
 
 /* Longest duration accepted: 100 years keeps time_t sums far from overflow. */
 #define CONFIG_MAX_DURATION	(100LL * 366 * 86400)
@@ -88,7 +89,7 @@ enum {
 	DK_DATABASE, DK_SOCKET, DK_SOCKET_MODE, DK_ADMIN_GROUP, DK_HTTP_LISTEN,
 	DK_HTTP_TOKEN, DK_TIMEZONE, DK_HORIZON, DK_HISTORY, DK_REMINDERS,
 	DK_LATE_GRACE, DK_MAX_FEED, DK_CA_FILE, DK_MAX_CLIENTS, DK_WARN_DAYS,
-	DK_MAX_ITEMS
+	DK_MAX_ITEMS, DK_FETCH_TIMEOUT
 };
 static const struct cfg_key cfg_daemon_keys[] = {
 	{ "database", DK_DATABASE, 0 },
@@ -107,6 +108,7 @@ static const struct cfg_key cfg_daemon_keys[] = {
 	{ "max_clients", DK_MAX_CLIENTS, 0 },
 	{ "warn_days", DK_WARN_DAYS, 0 },
 	{ "max_items", DK_MAX_ITEMS, 0 },
+	{ "fetch_timeout", DK_FETCH_TIMEOUT, 0 },
 };
 
 enum { CK_ALIASES, CK_REMINDERS };
@@ -1068,6 +1070,9 @@ cfg_daemon_key(struct cfg_parse *p, const struct cfg_key *k,
 		else
 			cfg->max_items = (size_t)n;
 		break;
+	case DK_FETCH_TIMEOUT:
+		cfg_set_duration(p, k->name, value, 1, &cfg->fetch_timeout);
+		break;
 	}
 }
 
@@ -1588,6 +1593,7 @@ cfg_new(void)
 	cfg->max_feed_bytes = CONFIG_DEF_MAX_FEED;
 	cfg->max_clients = CONFIG_DEF_MAX_CLIENTS;
 	cfg->warn_days = CONFIG_DEF_WARN_DAYS;
+	cfg->fetch_timeout = CONFIG_DEF_FETCH_TIMEOUT;
 	return cfg;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "djcal/log.h"
@@ -11,6 +12,7 @@
 static const char *log_ident = "djcal";
 static int log_debug_on;
 static int log_journal;
+static int log_syslog;
 
 /* True when $JOURNAL_STREAM is "dev:inode" of our stderr (systemd.exec(5)). */
 static int
@@ -37,6 +39,13 @@ log_init(const char *ident, int debug)
 }
 
 void
+log_to_syslog(void)
+{
+	openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog = 1;
+}
+
+void
 log_set_debug(int debug)
 {
 	log_debug_on = debug;
@@ -54,7 +63,12 @@ log_vemit(int prio, const char *fmt, va_list ap, const char *suffix)
 	char buf[8192];
 
 	vsnprintf(buf, sizeof buf, fmt, ap);
-	if (log_journal) {
+	if (log_syslog) {
+		if (suffix != NULL)
+			syslog(prio, "%s: %s", buf, suffix);
+		else
+			syslog(prio, "%s", buf);
+	} else if (log_journal) {
 		if (suffix != NULL)
 			fprintf(stderr, "<%d>%s: %s\n", prio, buf, suffix);
 		else

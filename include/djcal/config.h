@@ -85,6 +85,8 @@ struct config {
 	size_t		 max_items;	/* items (UIDs) per feed; 0 = no
 					   limit (the default) */
 	int		 warn_days;	/* default for requirements */
+	int64_t		 fetch_timeout;	/* seconds a feed's whole fetch may
+					   take; default 60 */
 
 	struct config_category	categories[DJ_CAT_COUNT];
 	struct config_meeting	meetings[DJ_MT_COUNT];

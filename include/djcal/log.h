@@ -8,6 +8,10 @@
  * $JOURNAL_STREAM names our stderr.  ident prefixes lines on a terminal. */
 void log_init(const char *ident, int debug);
 
+/* From now on log to syslog (facility daemon) instead of stderr: for a
+ * daemon that detached from its terminal. */
+void log_to_syslog(void);
+
 /* Enable or disable debug messages after log_init. */
 void log_set_debug(int debug);
 
