@@ -314,6 +314,8 @@ struct clitext_table {
 	char	**sgr;		/* the same shape; NULL entries: none */
 	int	 *max;		/* per column, 0: none */
 	int	 *right;	/* per column */
+	int	 *keep;		/* per column: never narrowed to fit */
+	int	 *prio;		/* per column: the lowest is narrowed first */
 	int	  has_header;	/* row 0 is the header */
 };
 
@@ -325,6 +327,8 @@ clitext_table_new(int ncols)
 	t->ncols = ncols;
 	t->max = xcalloc((size_t)ncols, sizeof *t->max);
 	t->right = xcalloc((size_t)ncols, sizeof *t->right);
+	t->keep = xcalloc((size_t)ncols, sizeof *t->keep);
+	t->prio = xcalloc((size_t)ncols, sizeof *t->prio);
 	return t;
 }
 
@@ -343,6 +347,8 @@ clitext_table_free(struct clitext_table *t)
 	free(t->sgr);
 	free(t->max);
 	free(t->right);
+	free(t->keep);
+	free(t->prio);
 	free(t);
 }
 
@@ -425,6 +431,20 @@ clitext_table_right(struct clitext_table *t, int col)
 		t->right[col] = 1;
 }
 
+void
+clitext_table_keep(struct clitext_table *t, int col)
+{
+	if (col >= 0 && col < t->ncols)
+		t->keep[col] = 1;
+}
+
+void
+clitext_table_priority(struct clitext_table *t, int col, int prio)
+{
+	if (col >= 0 && col < t->ncols)
+		t->prio[col] = prio;
+}
+
 /* Column widths: the widest cell, within the column's cap (the header
  * always fits), then narrowed to the total width when there is one. */
 static int *
@@ -459,23 +479,29 @@ table_widths(const struct clitext_table *t, int total)
 		free(floor);
 		return w;
 	}
-	/* Narrow the widest column, one column at a time, so the spare
-	 * width is shared fairly. */
+	for (i = 0; i < t->ncols; i++)
+		if (t->keep[i])
+			floor[i] = w[i];
+	/* One column at a time: of the columns of the lowest priority that
+	 * can give, the widest, so equals share what is left fairly. */
 	for (;;) {
-		int widest = -1;
+		int pick = -1;
 
 		sum = 2 * (t->ncols - 1);
 		for (i = 0; i < t->ncols; i++)
 			sum += w[i];
 		if (sum <= total)
 			break;
-		for (i = 0; i < t->ncols; i++)
-			if (w[i] > floor[i] && (widest == -1 ||
-			    w[i] > w[widest]))
-				widest = i;
-		if (widest == -1)
+		for (i = 0; i < t->ncols; i++) {
+			if (w[i] <= floor[i])
+				continue;
+			if (pick == -1 || t->prio[i] < t->prio[pick] ||
+			    (t->prio[i] == t->prio[pick] && w[i] > w[pick]))
+				pick = i;
+		}
+		if (pick == -1)
 			break;
-		w[widest]--;
+		w[pick]--;
 	}
 	free(floor);
 	return w;

@@ -250,6 +250,40 @@ START_TEST(test_table_truncate_and_fit)
 }
 END_TEST
 
+/* Narrowing to a terminal: kept columns stay whole, the lowest priority
+ * gives first, then the widest of the rest. */
+START_TEST(test_table_fit_priority)
+{
+	static const char *const head[] = { "WHEN", "SUMMARY", "FEED" };
+	static const char *const row[] = { "12月8日 周二 15:00-16:30",
+	    "学习贯彻党的二十大精神专题党课", "example-study" };
+	struct clitext_table *t;
+	char *out;
+
+	use_locale(1);
+	t = clitext_table_new(3);
+	clitext_table_header(t, head);
+	clitext_table_row(t, row, NULL);
+	clitext_table_keep(t, 0);
+	clitext_table_priority(t, 1, 2);
+	/* Natural: 24 + 2 + 30 + 2 + 13 = 71.  At 60 the feed gives 5
+	 * (to 8), then the summary 6 (to 24). */
+	out = print_table(t, 0, 60);
+	ck_assert_str_eq(out,
+	    "WHEN                      SUMMARY                   FEED\n"
+	    "12月8日 周二 15:00-16:30  学习贯彻党的二十大精神…   example…\n");
+	free(out);
+	/* Too narrow for the kept column: lines stay longer. */
+	out = print_table(t, 0, 20);
+	ck_assert_str_eq(out,
+	    "WHEN                      SUMMARY   FEED\n"
+	    "12月8日 周二 15:00-16:30  学习贯…   example…\n");
+	free(out);
+	clitext_table_free(t);
+	reset_locale();
+}
+END_TEST
+
 START_TEST(test_table_sanitize_and_trailing)
 {
 	static const char *const head[] = { "NAME", "ERROR" };
@@ -446,6 +480,7 @@ cli_suite(void)
 	tcase_add_loop_test(tc, test_table_cjk_alignment, 0, nloc);
 	tcase_add_test(tc, test_table_color);
 	tcase_add_test(tc, test_table_truncate_and_fit);
+	tcase_add_test(tc, test_table_fit_priority);
 	tcase_add_test(tc, test_table_sanitize_and_trailing);
 	tcase_add_test(tc, test_table_right);
 	suite_add_tcase(s, tc);

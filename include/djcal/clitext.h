@@ -70,9 +70,17 @@ void		 clitext_table_row(struct clitext_table *,
 void		 clitext_table_max(struct clitext_table *, int col, int width);
 /* Align a column to the right (numbers). */
 void		 clitext_table_right(struct clitext_table *, int col);
+/* Never narrow a column to fit the total width (times, names). */
+void		 clitext_table_keep(struct clitext_table *, int col);
+/* When lines must be narrowed, columns of a lower priority (default 0)
+ * give up their width first: the summary's should be the highest. */
+void		 clitext_table_priority(struct clitext_table *, int col,
+		    int prio);
 /*
- * Print the table.  total > 0 caps the line width (a terminal's): the
- * widest columns are narrowed, down to 8 columns each, until lines fit.
+ * Print the table.  total > 0 caps the line width (a terminal's):
+ * columns not kept are narrowed, lowest priority first and the widest
+ * first among equals, down to 8 columns each (or their header's width),
+ * until lines fit; lines stay longer when they cannot.
  */
 void		 clitext_table_print(struct clitext_table *, FILE *, int color,
 		    int total);

@@ -103,8 +103,8 @@ read_line(struct client *cl, long long deadline)
 	ssize_t n;
 
 	for (;;) {
-		if ((nl = memchr(cl->buf + scanned, '\n', cl->len -
-		    scanned)) != NULL) {
+		if (cl->len > scanned && (nl = memchr(cl->buf + scanned, '\n',
+		    cl->len - scanned)) != NULL) {
 			size_t ll = (size_t)(nl - cl->buf);
 
 			line = xstrndup(cl->buf, ll);

@@ -286,7 +286,7 @@ cli_connect(struct cli *c)
 	if (c->db_path != NULL) {
 		c->store = store_open(c->db_path, STORE_RDONLY, &cause);
 		if (c->store == NULL) {
-			cli_error("%s: %s", c->db_path, cause);
+			cli_error("%s", cause);
 			free(cause);
 			return CLI_FAIL;
 		}

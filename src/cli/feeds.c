@@ -111,6 +111,11 @@ print_feeds(struct cli *c, json_t *feeds)
 	clitext_table_max(t, 1, COL_URL);
 	clitext_table_max(t, 4, COL_ERROR);
 	clitext_table_right(t, 2);
+	clitext_table_keep(t, 0);
+	clitext_table_keep(t, 2);
+	clitext_table_keep(t, 3);
+	clitext_table_keep(t, 5);
+	clitext_table_priority(t, 4, 1);
 	json_array_foreach(feeds, i, f) {
 		const char *row[6], *sgr[6] = { NULL };
 		const char *err = json_string_value(json_object_get(f,

@@ -283,6 +283,9 @@ cli_print_occurrences(struct cli *c, json_t *array)
 	clitext_table_max(t, 2, COL_SUMMARY);
 	clitext_table_max(t, 3, COL_LOCATION);
 	clitext_table_max(t, 4, COL_FEED);
+	clitext_table_keep(t, 0);
+	clitext_table_priority(t, 1, 2);
+	clitext_table_priority(t, 2, 2);
 	for (i = 0; i < l.n; i++) {
 		const struct dj_occurrence *o = &l.v[i];
 		const char *row[5], *sgr[5] = { NULL };
@@ -373,6 +376,10 @@ cli_print_tasks(struct cli *c, json_t *array)
 	clitext_table_header(t, head);
 	clitext_table_max(t, 2, COL_SUMMARY);
 	clitext_table_max(t, 4, COL_FEED);
+	clitext_table_keep(t, 0);
+	clitext_table_keep(t, 1);
+	clitext_table_priority(t, 3, 2);
+	clitext_table_priority(t, 2, 2);
 	for (i = 0; i < l.n; i++) {
 		const struct dj_occurrence *o = &l.v[i];
 		const char *row[5], *sgr[5] = { NULL };

@@ -38,8 +38,11 @@ print_results(struct cli *c, json_t *results, size_t *failed)
 	t = clitext_table_new(6);
 	clitext_table_header(t, head);
 	clitext_table_max(t, 5, COL_ERROR);
-	for (i = 2; i <= 4; i++)
-		clitext_table_right(t, (int)i);
+	for (i = 0; i <= 4; i++) {
+		clitext_table_keep(t, (int)i);
+		if (i >= 2)
+			clitext_table_right(t, (int)i);
+	}
 	json_array_foreach(results, i, r) {
 		const char *row[6], *sgr[6] = { NULL };
 		char *items = count_cell(r, "items");
