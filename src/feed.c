@@ -70,8 +70,12 @@ feed_display_url(const char *url)
 	return out;
 }
 
-/* A fingerprint of everything that changes how stored items were read:
- * the zone, the aliases, the feeds' default categories. */
+/*
+ * A fingerprint of what changes how every stored item was read: the zone
+ * and the aliases.  (A feed's default category matters to its own items
+ * only; feed_sync_config compares those one by one, so that adding or
+ * removing a feed does not make every other feed be read again.)
+ */
 static char *
 config_signature(const struct config *cfg)
 {
@@ -87,20 +91,17 @@ config_signature(const struct config *cfg)
 		for (j = 0; j < cfg->meetings[i].naliases; j++)
 			h = h * 37 + ingest_hash(cfg->meetings[i].aliases[j],
 			    strlen(cfg->meetings[i].aliases[j])) + i;
-	for (i = 0; i < cfg->nfeeds; i++)
-		h = h * 41 + ingest_hash(cfg->feeds[i].name,
-		    strlen(cfg->feeds[i].name)) +
-		    (uint64_t)(cfg->feeds[i].category + 2);
-	xasprintf(&out, "%016llx", (unsigned long long)h);
+	xasprintf(&out, "s2-%016llx", (unsigned long long)h);
 	return out;
 }
 
 int
 feed_sync_config(struct store *s, const struct config *cfg, char **cause)
 {
-	struct store_feed *have, sf;
+	struct store_feed *have, sf, prev;
 	size_t n, i;
 	int64_t id;
+	int recat = 0;
 	char *sig, *old;
 
 	for (i = 0; i < cfg->nfeeds; i++) {
@@ -116,6 +117,14 @@ feed_sync_config(struct store *s, const struct config *cfg, char **cause)
 		sf.kind = cf->kind == CONFIG_FEED_HOLIDAYS ? "holidays" :
 		    "events";
 		sf.refresh = cf->refresh;
+		/* A feed whose default category changed is read again. */
+		if (store_feed_get(s, cf->name, &prev) == 0) {
+			if ((prev.category == NULL) != (sf.category == NULL) ||
+			    (prev.category != NULL &&
+			    strcmp(prev.category, sf.category) != 0))
+				recat = 1;
+			store_feed_clear(&prev);
+		}
 		if (store_feed_upsert(s, &sf, &id, cause) == -1) {
 			free(sf.url);
 			return -1;
@@ -141,7 +150,7 @@ feed_sync_config(struct store *s, const struct config *cfg, char **cause)
 
 	sig = config_signature(cfg);
 	old = store_meta_get(s, "config_signature");
-	if (old == NULL || strcmp(old, sig) != 0) {
+	if (old == NULL || strcmp(old, sig) != 0 || recat) {
 		if (old != NULL)
 			log_info("zone, aliases or feed categories changed: "
 			    "every feed is read again");
