@@ -755,11 +755,54 @@ rule_until_local(const struct recur_series *s, const struct master *m,
 }
 
 /*
+ * Give a rule an UNTIL no later than the walk's bound.  libical steps a
+ * rule one FREQ x INTERVAL at a time until an instance passes the BY*
+ * filters, checking UNTIL at each step but the caller's bound only when an
+ * instance comes out: a rule whose filters never match
+ * (FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30) would step on to libical's last
+ * year, 2582, which takes hours for a sub-daily rule.  A sub-daily rule is
+ * also walked at most RECUR_MAX_INSTANCES steps from DTSTART (where its walk
+ * starts); returns 1 when that cap, not the rule or the bound, ends the
+ * walk.
+ */
+static int
+rule_limit(const struct master *m, struct icalrecurrencetype *r,
+    const struct tz_civil *bound)
+{
+	struct tz_civil lim = *bound, u;
+	int capped = 0;
+
+	if (r->freq == ICAL_SECONDLY_RECURRENCE ||
+	    r->freq == ICAL_MINUTELY_RECURRENCE ||
+	    r->freq == ICAL_HOURLY_RECURRENCE) {
+		int64_t unit = r->freq == ICAL_SECONDLY_RECURRENCE ? 1 :
+		    r->freq == ICAL_MINUTELY_RECURRENCE ? 60 : 3600;
+		struct tz_civil cap;
+
+		tz_epoch_to_civil(tz_civil_to_epoch(&m->dtstart) +
+		    (time_t)((int64_t)RECUR_MAX_INSTANCES * r->interval * unit),
+		    &cap);
+		if (civil_cmp(&cap, &lim) < 0) {
+			lim = cap;
+			capped = 1;
+		}
+	}
+	if (!icaltime_is_null_time(r->until)) {
+		u = civil_from_ical(r->until);
+		if (civil_cmp(&u, &lim) <= 0)
+			return 0;	/* the rule's own UNTIL comes first */
+	}
+	r->until = ical_from_civil(&lim, m->all_day);
+	return capped;
+}
+
+/*
  * Walk every RRULE of a master from DTSTART while instances start before
  * `to`, calling cb for each instance in the window that no EXDATE removes.
  * A rule without COUNT skips ahead with libical's set_start when the window
  * begins long after DTSTART; that is only used for DAILY and coarser rules,
  * where set_start agrees with a full walk (tests/check_recur.c checks it).
+ * For sub-daily rules libical 3.0's set_start loses the INTERVAL's phase.
  */
 static int
 expand_rules(const struct recur_series *s, const struct master *m,
@@ -781,11 +824,13 @@ expand_rules(const struct recur_series *s, const struct master *m,
 		struct icalrecurrencetype r = m->rules[i];
 		icalrecur_iterator *it;
 		struct icaltimetype n;
+		int capped, count = r.count, nret = 0;
 
 		rule_until_local(s, m, &r);
+		capped = rule_limit(m, &r, &bound);
 		if ((it = icalrecur_iterator_new(r, dt)) == NULL)
 			continue;
-		if (r.count == 0 && r.freq <= ICAL_DAILY_RECURRENCE &&
+		if (r.count == 0 && r.freq >= ICAL_DAILY_RECURRENCE &&
 		    r.freq != ICAL_NO_RECURRENCE &&
 		    from - maxlen > m->dtstart_utc + 7 * 86400) {
 			struct tz_civil fc;
@@ -798,6 +843,7 @@ expand_rules(const struct recur_series *s, const struct master *m,
 			struct tz_civil c = civil_from_ical(n);
 			time_t t, e;
 
+			nret++;
 			if (++*iters > RECUR_MAX_INSTANCES) {
 				icalrecur_iterator_free(it);
 				xasprintf(cause, "recurrence stopped after %d "
@@ -819,6 +865,12 @@ expand_rules(const struct recur_series *s, const struct master *m,
 			}
 		}
 		icalrecur_iterator_free(it);
+		if (capped && icaltime_is_null_time(n) &&
+		    (count == 0 || nret < count)) {
+			xasprintf(cause, "recurrence stopped after %d steps of "
+			    "a sub-daily rule", RECUR_MAX_INSTANCES);
+			return -1;
+		}
 	}
 	return 0;
 }
