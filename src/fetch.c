@@ -40,6 +40,7 @@ struct fetch_xfer {
 	int64_t			 timeout;
 	char			*etag;
 	char			*last_modified;
+	char			*secrets[2];	/* kept out of error texts */
 	char			 errbuf[CURL_ERROR_SIZE];
 	TAILQ_ENTRY(fetch_xfer)	 entry;
 };
@@ -194,6 +195,8 @@ fetch_xfer_free(struct fetch_xfer *x)
 	free(x->body);
 	free(x->etag);
 	free(x->last_modified);
+	free(x->secrets[0]);
+	free(x->secrets[1]);
 	free(x);
 }
 
@@ -244,7 +247,7 @@ fetch_write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 static char *
 fetch_header_value(const char *line, size_t len, const char *name)
 {
-	size_t nl = strlen(name), i, end;
+	size_t nl = strlen(name), i, j, end;
 
 	if (len <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
 		return NULL;
@@ -258,7 +261,7 @@ fetch_header_value(const char *line, size_t len, const char *name)
 	if (end == i)
 		return NULL;
 	/* The value goes back out in a request header: no control bytes. */
-	for (size_t j = i; j < end; j++)
+	for (j = i; j < end; j++)
 		if ((unsigned char)line[j] < 0x20 || line[j] == 0x7f)
 			return NULL;
 	return xstrndup(line + i, end - i);
@@ -309,6 +312,42 @@ fetch_add_header(struct curl_slist *list, const char *name, const char *value)
 	return l;
 }
 
+/* The user information of a URL ("user:password" before '@'), or NULL.
+ * Caller frees. */
+static char *
+fetch_userinfo(const char *url)
+{
+	const char *p, *q, *end, *at = NULL;
+
+	if ((p = strstr(url, "://")) == NULL)
+		return NULL;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	for (q = p; q < end; q++)
+		if (*q == '@')
+			at = q;
+	return at != NULL && at > p ? xstrndup(p, (size_t)(at - p)) : NULL;
+}
+
+/*
+ * curl's messages name hosts and ports, not user information; still, an
+ * error text is stored and shown, so anything that looks like the
+ * credentials is masked (values this short would mask at random).
+ */
+static void
+fetch_scrub(struct fetch_xfer *x, char *msg)
+{
+	char *hit;
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		if (x->secrets[i] == NULL || (n = strlen(x->secrets[i])) < 4)
+			continue;
+		while ((hit = strstr(msg, x->secrets[i])) != NULL)
+			memset(hit, '*', n);
+	}
+}
+
 struct fetch_xfer *
 fetch_start(struct fetcher *f, const struct fetch_req *req, fetch_done_cb done,
     void *arg, char **cause)
@@ -327,6 +366,9 @@ fetch_start(struct fetcher *f, const struct fetch_req *req, fetch_done_cb done,
 	x->done = done;
 	x->arg = arg;
 	x->max = req->max_bytes;
+	x->secrets[0] = fetch_userinfo(req->url);
+	if (req->password != NULL)
+		x->secrets[1] = xstrdup(req->password);
 	timeout = req->timeout;
 	if (timeout <= 0 || timeout > FETCH_MAX_TIMEOUT)
 		timeout = FETCH_MAX_TIMEOUT;
@@ -381,6 +423,8 @@ fetch_start(struct fetcher *f, const struct fetch_req *req, fetch_done_cb done,
 		f->nactive--;
 		curl_easy_cleanup(e);
 		curl_slist_free_all(x->headers);
+		free(x->secrets[0]);
+		free(x->secrets[1]);
 		free(x);
 		return NULL;
 	}
@@ -425,10 +469,9 @@ fetch_error(struct fetch_xfer *x, CURLcode rc, long code)
 		xasprintf(&s, "more than %d redirects", FETCH_MAX_REDIRS);
 		return s;
 	}
-	/* curl's error buffer names hosts and files, never the URL's
-	 * user information. */
 	xasprintf(&s, "%s", x->errbuf[0] != '\0' ? x->errbuf :
 	    curl_easy_strerror(rc));
+	fetch_scrub(x, s);
 	return s;
 }
 
