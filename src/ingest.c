@@ -161,6 +161,51 @@ utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
+/* Length of a fold (CRLF or LF, then a space or tab) at p, or 0. */
+static size_t
+fold_len(const unsigned char *p, size_t n)
+{
+	size_t i = n > 0 && p[0] == '\r' ? 1 : 0;
+
+	if (i + 1 < n && p[i] == '\n' && (p[i + 1] == ' ' || p[i + 1] == '\t'))
+		return i + 2;
+	return 0;
+}
+
+/*
+ * Like utf8_seq, but folds may split the sequence: RFC 5545 3.1 folds at
+ * octets, and writers do split characters.  The folds stay (libical
+ * unfolds later); the length counts them.
+ */
+static size_t
+utf8_seq_folded(const unsigned char *p, size_t n)
+{
+	unsigned char seq[4];
+	size_t need, got = 1, i = 1, f;
+
+	if ((need = utf8_seq(p, n)) != 0)
+		return need;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		need = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		need = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		need = 4;
+	else
+		return 0;
+	seq[0] = p[0];
+	while (got < need && i < n) {
+		if ((f = fold_len(p + i, n - i)) != 0) {
+			i += f;
+			continue;
+		}
+		seq[got++] = p[i++];
+	}
+	if (got < need || utf8_seq(seq, need) != need)
+		return 0;
+	return i;
+}
+
 /*
  * Return a UTF-8 copy of the body when it needs one (UTF-16, invalid UTF-8,
  * NUL bytes), else NULL.  Invalid bytes become U+FFFD so that every string
@@ -205,14 +250,14 @@ decode_body(const char *body, size_t len, size_t *outlen,
 		return out;
 	}
 	for (i = 0; i < len; i += n) {
-		if (p[i] == 0 || (n = utf8_seq(p + i, len - i)) == 0)
+		if (p[i] == 0 || (n = utf8_seq_folded(p + i, len - i)) == 0)
 			break;
 	}
 	if (i == len)
 		return NULL;
 	out = o = xmalloc(len * 3 + 1);
 	for (i = 0; i < len; i += n) {
-		if (p[i] != 0 && (n = utf8_seq(p + i, len - i)) != 0) {
+		if (p[i] != 0 && (n = utf8_seq_folded(p + i, len - i)) != 0) {
 			memcpy(o, p + i, n);
 			o += n;
 			continue;
@@ -609,6 +654,64 @@ xlic_names(const char *msg, const char *prop)
 }
 
 /*
+ * libical's own string reader hands the parser 79 bytes at a time and looks
+ * for the end of the line with strchr each time: quadratic in the length of
+ * a line (a 10 MB DESCRIPTION took 22 s).  This one remembers where the
+ * line ends.
+ */
+struct span_reader {
+	const char	*buf;
+	size_t		 len, pos;
+	size_t		 eol;		/* end of the current line (after its
+					   '\n', or len); valid when > pos */
+};
+
+static char *
+span_read_line(char *out, size_t size, void *arg)
+{
+	struct span_reader *r = arg;
+	const char *nl;
+	size_t n;
+
+	if (r->pos >= r->len || size < 2)
+		return NULL;
+	if (r->eol <= r->pos) {
+		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+		r->eol = nl == NULL ? r->len : (size_t)(nl - r->buf) + 1;
+	}
+	n = r->eol - r->pos;
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(out, r->buf + r->pos, n);
+	out[n] = '\0';
+	r->pos += n;
+	return out;
+}
+
+/* icalparser_parse_string on len bytes (without NULs), in linear time. */
+static icalcomponent *
+parse_text(const char *buf, size_t len)
+{
+	struct span_reader r;
+	icalparser *p;
+	icalcomponent *c;
+	icalerrorstate es;
+
+	memset(&r, 0, sizeof r);
+	r.buf = buf;
+	r.len = len;
+	es = icalerror_get_error_state(ICAL_MALFORMEDDATA_ERROR);
+	icalerror_set_error_state(ICAL_MALFORMEDDATA_ERROR,
+	    ICAL_ERROR_NONFATAL);
+	p = icalparser_new();
+	icalparser_set_gen_data(p, &r);
+	c = icalparser_parse(p, span_read_line);
+	icalparser_free(p);
+	icalerror_set_error_state(ICAL_MALFORMEDDATA_ERROR, es);
+	return c;
+}
+
+/*
  * Parse one span.  NULL (and a problem reported) when the component must be
  * skipped: unparseable, a broken RRULE/DTSTART/RECURRENCE-ID, a VEVENT
  * without DTSTART.  Lesser X-LIC-ERRORs are reported and the component kept.
@@ -620,12 +723,9 @@ parse_span(const char *buf, const struct span *sp, struct ingest_report *r)
 	icalcomponent *c;
 	icalproperty *p;
 	const char *what = span_name(sp->type);
-	char *text;
 	int fatal_err = 0;
 
-	text = xstrndup(buf + sp->off, sp->len);
-	c = icalparser_parse_string(text);
-	free(text);
+	c = parse_text(buf + sp->off, sp->len);
 	want = sp->type == SPAN_VEVENT ? ICAL_VEVENT_COMPONENT :
 	    sp->type == SPAN_VTODO ? ICAL_VTODO_COMPONENT :
 	    ICAL_VTIMEZONE_COMPONENT;
