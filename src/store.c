@@ -140,6 +140,10 @@ static const char *const *const store_migrations[] = {
 	store_schema_v2,
 };
 
+/* A feed's note of UIDs an earlier feed also holds (store_export.c). */
+#define STORE_DUP_NOTE	"(SELECT value FROM meta WHERE key = " \
+	"'duplicates:' || feed.id)"
+
 enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
@@ -181,15 +185,19 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_FEED_INSERT] = "INSERT INTO feed(name, url, category, branch, "
 	    "kind, refresh) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_FEED_UPDATE] = "UPDATE feed SET url = ?2, category = ?3, "
-	    "branch = ?4, kind = ?5, refresh = ?6 WHERE name = ?1",
+	    "branch = ?4, kind = ?5, refresh = ?6 WHERE name = ?1 AND "
+	    "(url IS NOT ?2 OR category IS NOT ?3 OR branch IS NOT ?4 OR "
+	    "kind IS NOT ?5 OR refresh IS NOT ?6)",
 	[ST_FEED_GET] = "SELECT id, name, url, category, branch, kind, "
 	    "refresh, etag, last_modified, body_hash, last_fetch, "
 	    "last_success, last_error, http_status, failures, items, "
-	    "problems, mat_from, mat_to FROM feed WHERE name = ?1",
+	    "coalesce(problems || '; ' || " STORE_DUP_NOTE ", problems, "
+	    STORE_DUP_NOTE "), mat_from, mat_to FROM feed WHERE name = ?1",
 	[ST_FEED_LIST] = "SELECT id, name, url, category, branch, kind, "
 	    "refresh, etag, last_modified, body_hash, last_fetch, "
 	    "last_success, last_error, http_status, failures, items, "
-	    "problems, mat_from, mat_to FROM feed ORDER BY name",
+	    "coalesce(problems || '; ' || " STORE_DUP_NOTE ", problems, "
+	    STORE_DUP_NOTE "), mat_from, mat_to FROM feed ORDER BY name",
 	[ST_FEED_DELETE] = "DELETE FROM feed WHERE name = ?1",
 	[ST_FEED_FETCHED] = "UPDATE feed SET last_fetch = ?2, "
 	    "last_success = CASE WHEN ?3 THEN ?2 ELSE last_success END, "
@@ -203,7 +211,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_FEED_MAT] = "SELECT mat_from, mat_to FROM feed WHERE id = ?1",
 	[ST_ZONE_PUT] = "INSERT INTO zone(feed_id, tzid, ical) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT(feed_id, tzid) "
-	    "DO UPDATE SET ical = excluded.ical",
+	    "DO UPDATE SET ical = excluded.ical "
+	    "WHERE ical IS NOT excluded.ical",
 	[ST_ZONE_LIST] = "SELECT tzid, ical FROM zone WHERE feed_id = ?1",
 	[ST_ZONE_DELETE_FEED] = "DELETE FROM zone WHERE feed_id = ?1",
 	[ST_SERIES_HASHES] = "SELECT id, uid, hash FROM series "
@@ -677,6 +686,9 @@ store_feed_upsert(struct store *s, const struct store_feed *f, int64_t *id,
 	sqlite3_bind_int64(st, 6, f->refresh);
 	if (step_done(st) == -1)
 		goto fail;
+	if (which == ST_FEED_UPDATE && sqlite3_changes(s->db) > 0 &&
+	    store_content_bump(s) == -1)
+		goto fail;
 	if (store_feed_get(s, f->name, &cur) != 0)
 		goto fail;
 	*id = cur.id;
@@ -724,7 +736,12 @@ store_feed_delete(struct store *s, const char *name)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	s->max_length = -1;
-	return step_done(st);
+	if (step_done(st) == -1)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return 0;
+	return store_content_bump(s) == -1 || store_duplicates_note(s) == -1 ?
+	    -1 : 0;
 }
 
 int
@@ -774,6 +791,8 @@ struct store_ingest {
 	int64_t		 max_length;
 	char		**zones_seen;
 	size_t		  nzones;
+	int		  content_changed;	/* what an export shows */
+	int		  uids_changed;		/* a UID added or removed */
 };
 
 static uint64_t
@@ -901,7 +920,12 @@ store_ingest_zone(struct store_ingest *in, const char *tzid, const char *ical,
     size_t len)
 {
 	sqlite3_stmt *st;
+	size_t i;
 
+	/* Of two VTIMEZONEs with one TZID the first counts, as in tzmap. */
+	for (i = 0; i < in->nzones; i++)
+		if (strcmp(in->zones_seen[i], tzid) == 0)
+			return 0;
 	if ((st = stmt(in->s, ST_ZONE_PUT)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, in->feed_id);
@@ -909,6 +933,8 @@ store_ingest_zone(struct store_ingest *in, const char *tzid, const char *ical,
 	sqlite3_bind_text(st, 3, ical, (int)len, SQLITE_STATIC);
 	if (step_done(st) == -1)
 		return -1;
+	if (sqlite3_changes(in->s->db) > 0)
+		in->content_changed = 1;
 	in->zones_seen = xreallocarray(in->zones_seen, in->nzones + 1,
 	    sizeof *in->zones_seen);
 	in->zones_seen[in->nzones++] = xstrdup(tzid);
@@ -1006,6 +1032,22 @@ insert_occs(struct store_ingest *in, int64_t sid,
 	return 0;
 }
 
+/* Whether a stored series shows differently now: new text, or the same
+ * text classified into other categories (the aliases changed). */
+static int
+series_changed(struct store_ingest *in, const struct known *k,
+    const struct store_series *ser)
+{
+	unsigned old, now = 0;
+	size_t i;
+
+	if (k->hash != ser->hash)
+		return 1;
+	for (i = 0; i < ser->nitems; i++)
+		now |= 1u << ser->items[i].category;
+	return store_series_categories(in->s, k->id, &old) == -1 || old != now;
+}
+
 int
 store_ingest_series(struct store_ingest *in, const struct store_series *ser)
 {
@@ -1017,6 +1059,8 @@ store_ingest_series(struct store_ingest *in, const struct store_series *ser)
 
 	if ((k = known_find(in, ser->uid)) != NULL) {
 		k->seen = 1;
+		if (!in->content_changed && series_changed(in, k, ser))
+			in->content_changed = 1;
 		if ((st = stmt(s, ST_OCC_DELETE_SERIES)) == NULL)
 			return -1;
 		sqlite3_bind_int64(st, 1, k->id);
@@ -1027,7 +1071,8 @@ store_ingest_series(struct store_ingest *in, const struct store_series *ser)
 		sqlite3_bind_int64(st, 1, k->id);
 		if (step_done(st) == -1)
 			return -1;
-	}
+	} else
+		in->content_changed = in->uids_changed = 1;
 	if ((st = stmt(s, ST_SERIES_UPSERT)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, in->feed_id);
@@ -1068,12 +1113,16 @@ remove_unseen(struct store_ingest *in, int64_t *removed)
 		if (step_done(st) == -1)
 			return -1;
 		(*removed)++;
+		in->content_changed = in->uids_changed = 1;
 	}
 	if (in->nzones == 0) {
 		if ((st = stmt(in->s, ST_ZONE_DELETE_FEED)) == NULL)
 			return -1;
 		sqlite3_bind_int64(st, 1, in->feed_id);
-		return step_done(st);
+		if (step_done(st) == -1)
+			return -1;
+		if (sqlite3_changes(in->s->db) > 0)
+			in->content_changed = 1;
 	}
 	return 0;
 }
@@ -1118,6 +1167,10 @@ store_ingest_commit(struct store_ingest *in, const struct store_ingest_end *e,
 	if (step_done(st) == -1)
 		goto fail;
 	if (update_max_length(s, in->max_length) == -1)
+		goto fail;
+	if (in->content_changed && store_content_bump(s) == -1)
+		goto fail;
+	if (in->uids_changed && store_duplicates_note(s) == -1)
 		goto fail;
 	if ((st = stmt(s, ST_COMMIT)) == NULL || step_done(st) == -1)
 		goto fail;

@@ -240,6 +240,46 @@ int		 store_tasks(struct store *, store_occ_cb, void *arg);
 /* Longest occurrence held, in seconds (an upper bound). */
 int64_t		 store_max_length(struct store *);
 
+/* The ICS export (store_export.c) */
+
+/*
+ * The content version: it changes (in the same transaction) whenever
+ * anything an export shows changes: a series' text or categories, a series,
+ * zone or feed removed, a feed's branch.  Never repeats across databases.
+ * 0 on error.
+ */
+uint64_t	 store_content_version(struct store *);
+
+/* One series as its feed wrote it.  Strings borrowed for the call. */
+struct store_export_row {
+	int64_t		 feed_id;
+	const char	*feed;
+	const char	*branch;	/* NULL when none */
+	const char	*uid;
+	const char	*ical;		/* the components, CRLF line ends */
+	size_t		 icallen;
+	unsigned	 categories;	/* 1 << enum dj_category of its items */
+};
+
+typedef int	(*store_export_cb)(const struct store_export_row *, void *);
+
+/*
+ * Each series of the filter's feed and branch (NULL: all) that has an item
+ * in one of the filter's categories (0: all), by feed id, then UID.  The
+ * filter's window, kinds, search and limit are ignored.  Return nonzero
+ * from cb to stop.
+ */
+int		 store_export_series(struct store *, const struct store_filter *,
+		    store_export_cb, void *arg);
+
+typedef int	(*store_dup_cb)(const char *uid, const char *feed,
+		    const char *first_feed, void *arg);
+
+/* Each UID that a feed shares with an earlier one (lower id, i.e. added to
+ * the database first): the later copy is left out of merged exports, and
+ * the feed's `problems` say so. */
+int		 store_duplicates(struct store *, store_dup_cb, void *arg);
+
 /* The reminder outbox (store_msg.c) */
 
 /* A pushed message as stored: its seq, and what subscribers filter on. */

@@ -23,6 +23,7 @@
 #include "djcal/classify.h"
 #include "djcal/config.h"
 #include "djcal/ctl.h"
+#include "djcal/export.h"
 #include "djcal/feed.h"
 #include "djcal/fetch.h"
 #include "djcal/log.h"
@@ -65,6 +66,7 @@ struct daemon {
 	struct fetcher		*fetcher;
 	struct feed_sched	*sched;
 	struct ctl		*ctl;
+	struct export		*export;
 	struct svc		*svc;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_grace;
 	char			*status;	/* the last STATUS= sent */
@@ -326,6 +328,27 @@ env_next_fetch(void *arg, const char *feed)
 	return feed_sched_next(d->sched, feed);
 }
 
+/* The control socket's `export`: the body GET /calendar.ics serves. */
+static char *
+env_export_ics(void *arg, const struct store_filter *f, size_t *len,
+    char **cause)
+{
+	struct daemon *d = arg;
+
+	return export_ctl_ics(d->export, f, len, cause);
+}
+
+/* After a feed's items changed. */
+static void
+changed_cb(const char *feed, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)feed;
+	if (d->export != NULL)
+		export_changed(d->export);
+}
+
 /* Signals */
 
 static void
@@ -386,6 +409,12 @@ reload(struct daemon *d)
 	feed_sched_reload(d->sched);
 	if (d->ctl != NULL)
 		ctl_set_config(d->ctl, ncfg);
+	if (d->export != NULL && export_set_config(d->export, ncfg,
+	    &cause) == -1) {
+		log_error("%s; the ICS export stays where it was", cause);
+		free(cause);
+		cause = NULL;
+	}
 	config_free(old);
 	classifier_free(ocls);
 	log_info("configuration reloaded: %zu feed%s", ncfg->nfeeds,
@@ -553,6 +582,7 @@ static int
 run_daemon(struct daemon *d)
 {
 	struct ctl_env cenv;
+	struct export_env eenv;
 	char *cause = NULL;
 	int fd;
 
@@ -560,11 +590,20 @@ run_daemon(struct daemon *d)
 		fatalx("cannot create the event loop");
 	if ((fd = open_socket(d)) == -1)
 		return 1;
+	memset(&eenv, 0, sizeof eenv);
+	eenv.store = d->store;
+	if ((d->export = export_new(d->base, d->cfg, &eenv, &cause)) ==
+	    NULL) {
+		log_error("%s", cause);
+		free(cause);
+		close(fd);
+		return 1;
+	}
 	memset(&cenv, 0, sizeof cenv);
 	cenv.store = d->store;
 	cenv.refresh = env_refresh;
 	cenv.next_fetch = env_next_fetch;
-	cenv.export_ics = NULL;
+	cenv.export_ics = env_export_ics;
 	cenv.arg = d;
 	if ((d->ctl = ctl_new(d->base, fd, d->cfg, &cenv, &cause)) == NULL) {
 		log_error("control socket: %s", cause);
@@ -577,6 +616,7 @@ run_daemon(struct daemon *d)
 		return 1;
 	}
 	d->env.fetched = fetched_cb;
+	d->env.changed = changed_cb;
 	d->sched = feed_sched_new(d->base, &d->env, d->fetcher,
 	    FEED_SCHED_PERIODIC);
 	d->svc = svc_new(d->base);
@@ -604,6 +644,7 @@ cleanup(struct daemon *d)
 	/* The scheduler answers pending refreshes, so before ctl. */
 	feed_sched_free(d->sched);
 	ctl_free(d->ctl);
+	export_free(d->export);
 	svc_free(d->svc);
 	fetch_free(d->fetcher);
 	if (d->ev_hup != NULL)
