@@ -905,6 +905,7 @@ feed_sched_reload(struct feed_sched *s)
 			continue;
 		log_debug("feed %s: removed from the configuration",
 		    fs->name);
+		/* Answered with this reason, feed_state_free finds none. */
 		feed_state_abort(fs, "removed from the configuration");
 		feed_state_free(fs);
 	}
@@ -937,8 +938,9 @@ feed_sched_reload(struct feed_sched *s)
 			fs->unconditional = 1;
 			if (s->mode == FEED_SCHED_PERIODIC && !s->stopped)
 				feed_state_kick(fs);
-		} else if (old->refresh != cf->refresh && fs->xfer == NULL &&
-		    fs->nwaits == 0)
+		} else if (fs->xfer == NULL && fs->nwaits == 0)
+			/* Its refresh may have changed, or the store may
+			 * have forgotten its body (zone, aliases). */
 			feed_state_schedule(fs);
 	}
 	/* A refresh that was waiting on a cancelled fetch still needs it. */

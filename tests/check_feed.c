@@ -481,6 +481,46 @@ START_TEST(test_reload_removes_and_adds)
 }
 END_TEST
 
+/* A reload that changes the zone makes the store forget every body: the
+ * feeds are read again now, not at their next refresh. */
+START_TEST(test_reload_zone_change_rereads_now)
+{
+	struct feed_sched *s;
+	struct config *old;
+	char *p, *text, *cause = NULL;
+	time_t now;
+
+	p = tu_write_str(tmpdir, "daily.ics", DAILY);
+	free(p);
+	load("[feed a]\nurl = daily.ics\nrefresh = 1h\n");
+	s = feed_sched_new(sbase, &env, sfetch, FEED_SCHED_PERIODIC);
+	while (fetched_calls == 0)
+		event_base_loop(sbase, EVLOOP_ONCE);
+	now = time(NULL);
+	ck_assert_int_ge(feed_sched_next(s, "a"), now + 3000);
+
+	/* load() writes timezone = Asia/Shanghai: swap it for UTC. */
+	old = cfg;
+	xasprintf(&text, "[daemon]\ndatabase = %s/t.db\nsocket = %s/t.sock\n"
+	    "timezone = UTC\n\n[feed a]\nurl = daily.ics\nrefresh = 1h\n",
+	    tmpdir, tmpdir);
+	p = tu_write_str(tmpdir, "t.conf", text);
+	free(text);
+	ck_assert_int_eq(config_load(p, &cfg, &cause), 0);
+	ck_assert_int_eq(feed_sync_config(store, cfg, &cause), 0);
+	free(p);
+	env.cfg = cfg;
+	env.zone = tz_system("UTC");
+	feed_sched_reload(s);
+	config_free(old);
+	ck_assert_int_le(feed_sched_next(s, "a"), time(NULL) + 1);
+	while (fetched_calls == 1)
+		event_base_loop(sbase, EVLOOP_ONCE);
+	ck_assert_int_ge(feed_sched_next(s, "a"), now + 3000);
+	feed_sched_free(s);
+}
+END_TEST
+
 /* Freeing with a refresh pending answers it. */
 START_TEST(test_free_answers_pending)
 {
@@ -527,6 +567,7 @@ feed_suite(void)
 	tcase_add_test(tc, test_refresh_no_feeds_answers_later);
 	tcase_add_test(tc, test_periodic_schedules_next);
 	tcase_add_test(tc, test_reload_removes_and_adds);
+	tcase_add_test(tc, test_reload_zone_change_rereads_now);
 	tcase_add_test(tc, test_free_answers_pending);
 	suite_add_tcase(s, tc);
 	return s;
