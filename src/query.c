@@ -202,8 +202,9 @@ outside_row(const struct store_series_row *row, void *arg)
 	return 0;
 }
 
-int
-query_upcoming(struct store *s, const struct store_filter *f,
+/* Materialised rows plus expansion outside the materialised window. */
+static int
+collect(struct store *s, const struct store_filter *f,
     struct dj_occ_list *out, char **cause)
 {
 	struct outside_ctx c;
@@ -223,10 +224,109 @@ query_upcoming(struct store *s, const struct store_filter *f,
 		return -1;
 	}
 	tzmap_free(c.zc.map);
+	return 0;
+}
+
+static int
+cmp_day(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static long long
+local_day(const struct tz *z, time_t t)
+{
+	struct tz_civil c;
+
+	tz_from_utc(z, t, &c);
+	return tz_days_from_civil(c.year, c.month, c.day);
+}
+
+/*
+ * Mark the occurrences that fall on a public holiday: a local date that an
+ * occurrence of a feed of kind "holidays" covers.  The holiday feeds' own
+ * occurrences are not marked.
+ */
+static int
+mark_holidays(struct store *s, const struct store_filter *f,
+    struct dj_occ_list *out, char **cause)
+{
+	struct store_feed *feeds;
+	size_t nfeeds, i, j, ndays = 0;
+	const struct tz *z = query_zone(s);
+	long long *days = NULL;
+	int rc = 0;
+
+	if (out->n == 0)
+		return 0;
+	if (store_feed_list(s, &feeds, &nfeeds) == -1) {
+		xasprintf(cause, "database: %s", store_errmsg(s));
+		return -1;
+	}
+	for (i = 0; i < nfeeds && rc == 0; i++) {
+		struct store_filter hf;
+		struct dj_occ_list h;
+
+		if (feeds[i].kind == NULL ||
+		    strcmp(feeds[i].kind, "holidays") != 0)
+			continue;
+		memset(&hf, 0, sizeof hf);
+		hf.from = f->from - 2 * 86400;
+		hf.to = f->to + 2 * 86400;
+		hf.feed = feeds[i].name;
+		memset(&h, 0, sizeof h);
+		if ((rc = collect(s, &hf, &h, cause)) == 0) {
+			for (j = 0; j < h.n; j++) {
+				long long a = local_day(z, h.v[j].start);
+				long long b = h.v[j].end > h.v[j].start ?
+				    local_day(z, h.v[j].end - 1) : a;
+
+				if (h.v[j].status != NULL && strcasecmp(
+				    h.v[j].status, "CANCELLED") == 0)
+					continue;
+				for (; a <= b && ndays < 100000; a++) {
+					days = xreallocarray(days, ndays + 1,
+					    sizeof *days);
+					days[ndays++] = a;
+				}
+			}
+		}
+		occ_list_free(&h);
+	}
+	if (ndays > 0) {
+		qsort(days, ndays, sizeof *days, cmp_day);
+		for (i = 0; i < out->n; i++) {
+			long long d = local_day(z, out->v[i].start);
+			int hol = 0;
+
+			for (j = 0; j < nfeeds; j++)
+				if (out->v[i].feed != NULL &&
+				    strcmp(out->v[i].feed, feeds[j].name) == 0 &&
+				    feeds[j].kind != NULL &&
+				    strcmp(feeds[j].kind, "holidays") == 0)
+					hol = 1;
+			if (!hol && bsearch(&d, days, ndays, sizeof *days,
+			    cmp_day) != NULL)
+				out->v[i].on_holiday = 1;
+		}
+	}
+	free(days);
+	store_feed_list_free(feeds, nfeeds);
+	return rc;
+}
+
+int
+query_upcoming(struct store *s, const struct store_filter *f,
+    struct dj_occ_list *out, char **cause)
+{
+	if (collect(s, f, out, cause) == -1)
+		return -1;
 	occ_list_sort(out);
 	if (f->limit > 0)
 		occ_list_truncate(out, f->limit);
-	return 0;
+	return mark_holidays(s, f, out, cause);
 }
 
 /* Tasks */

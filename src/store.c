@@ -134,10 +134,32 @@ static const char *const store_schema_v2[] = {
 	NULL
 };
 
+/* v3: attendance.  A check-in names its occurrence the way a reminder
+ * does, by (feed, UID, RECURRENCE-ID or 0), and keeps its times. */
+static const char *const store_schema_v3[] = {
+	"CREATE TABLE checkin ("
+	"  feed TEXT NOT NULL,"
+	"  uid TEXT NOT NULL,"
+	"  okey INTEGER NOT NULL,"
+	"  member TEXT NOT NULL,"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  reason TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  summary TEXT,"
+	"  category INTEGER NOT NULL,"
+	"  PRIMARY KEY (feed, uid, okey, member)"
+	") WITHOUT ROWID",
+	"CREATE INDEX checkin_start ON checkin(start)",
+	NULL
+};
+
 /* Migrations: store_migrations[v] takes a database from v to v + 1. */
 static const char *const *const store_migrations[] = {
 	store_schema_v1,
 	store_schema_v2,
+	store_schema_v3,
 };
 
 /* A feed's note of UIDs an earlier feed also holds (store_export.c). */

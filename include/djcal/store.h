@@ -18,7 +18,7 @@
 
 #include "djcal/occ.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 enum store_flags {
 	STORE_RDONLY = 1	/* the CLI's --db: never writes */
@@ -363,5 +363,30 @@ int		 store_sent_update(struct store *, const struct store_okey *,
  * (caller clears), 1 when there is none, -1 on error. */
 int		 store_occurrence_find(struct store *, const struct store_okey *,
 		    struct dj_occurrence *out);
+
+/* Attendance (store_branch.c) */
+
+/* A member's check-in (or leave) for one occurrence, keyed like a
+ * reminder so that it survives feed updates. */
+struct store_checkin {
+	struct store_okey key;
+	int64_t		 start, end;	/* the occurrence's, when recorded */
+	const char	*member;
+	int		 kind;		/* 1 present, 2 leave */
+	const char	*reason;	/* a leave's, or NULL */
+	int64_t		 created;
+	const char	*summary;
+	int		 category;
+};
+
+/* Record (or replace) a member's check-in for an occurrence. */
+int		 store_checkin_put(struct store *, const struct store_checkin *);
+/* The check-ins of one occurrence, by member (borrowed for the call). */
+int		 store_checkins_of(struct store *, const struct store_okey *,
+		    int (*cb)(const struct store_checkin *, void *), void *arg);
+/* The check-ins of occurrences that started in [from, to). */
+int		 store_checkins_between(struct store *, int64_t from,
+		    int64_t to, int (*cb)(const struct store_checkin *, void *),
+		    void *arg);
 
 #endif
