@@ -699,6 +699,27 @@ def idle_scenario(tmp):
                           timeout=DEADLINE)
     check(once.returncode == 1, "--once exits 1 when a feed fails")
 
+    # systemd's StateDirectory=/RuntimeDirectory=: with database and
+    # socket at their defaults, the daemon uses the directories given.
+    state = os.path.join(tmp, "state")
+    runtime = os.path.join(tmp, "runtime")
+    os.makedirs(state)
+    os.makedirs(runtime)
+    conf_dirs = os.path.join(tmp, "dirs.conf")
+    write(conf_dirs, "[daemon]\nhttp_listen =\nsocket_mode = 0600\n\n"
+          "[feed file]\nurl = %s\n" % filefeed)
+    dd = Daemon(tmp, "dirs", conf_dirs, env={"STATE_DIRECTORY": state,
+                                             "RUNTIME_DIRECTORY": runtime})
+    try:
+        dd.wait_notify(r"^READY=1", "READY=1 (service directories)")
+        check(os.path.exists(os.path.join(state, "djcald.db")) and
+              os.path.exists(os.path.join(runtime, "djcald.sock")),
+              "database and socket go to $STATE_DIRECTORY and "
+              "$RUNTIME_DIRECTORY")
+        check(dd.stop() == 0, "... and it stops with status 0")
+    finally:
+        dd.close()
+
     # Socket activation: the socket is ours, passed as fd 3.
     sock_path = os.path.join(tmp, "activated.sock")
     lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
