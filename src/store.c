@@ -484,7 +484,7 @@ store_check_schema(struct store *s, const char *path, char **cause)
 		return -1;
 	}
 	if (store_migrate(s, version, cause) == -1) {
-		char *c = *cause;
+		char *c = cause != NULL ? *cause : NULL;
 
 		set_cause(cause, "%s: migration failed: %s", path,
 		    c != NULL ? c : "?");
@@ -974,6 +974,45 @@ store_ingest_unchanged(struct store_ingest *in, const char *uid,
 		return 0;
 	k->seen = 1;
 	return 1;
+}
+
+int
+store_ingest_same_window(const struct store_ingest *in)
+{
+	return in->same_window;
+}
+
+int
+store_ingest_unseen(struct store_ingest *in,
+    int (*cb)(const char *uid, const char *ical, void *), void *arg)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	char *uid, *ical;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(in->s->db, "SELECT uid, ical FROM series "
+	    "WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	/* cb may store the series (which marks it seen): copy, reset, call. */
+	for (i = 0; i < in->nknown && rc == 0; i++) {
+		if (in->known[i].seen)
+			continue;
+		sqlite3_bind_int64(st, 1, in->known[i].id);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			continue;
+		}
+		uid = col_text(st, 0);
+		ical = col_text(st, 1);
+		sqlite3_reset(st);
+		if (uid != NULL && ical != NULL)
+			rc = cb(uid, ical, arg);
+		free(uid);
+		free(ical);
+	}
+	sqlite3_finalize(st);
+	return rc;
 }
 
 static int

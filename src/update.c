@@ -26,6 +26,8 @@ struct update_run {
 	struct store_occ	*occs;
 	size_t			 nocc, capocc;
 	int			 failed;
+	int			 quiet;		/* problems were reported when
+						   the series was first read */
 };
 
 void
@@ -235,6 +237,8 @@ series_problem(struct update_run *u, const struct ingest_series *s,
 {
 	char *p, *t = u->res->problems;
 
+	if (u->quiet)
+		return;
 	xasprintf(&p, "%s%sline %u: uid %s: %s", t != NULL ? t : "",
 	    t != NULL ? "; " : "", s->lines[0], s->uid, what);
 	free(t);
@@ -246,7 +250,11 @@ sink_zone(const char *tzid, const char *text, size_t len, void *arg)
 {
 	struct update_run *u = arg;
 
-	return store_ingest_zone(u->in, tzid, text, len);
+	if (store_ingest_zone(u->in, tzid, text, len) == -1) {
+		u->failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -321,6 +329,78 @@ sink_series(const struct ingest_series *s, void *arg)
 	return 0;
 }
 
+/* Expanding again what an incomplete body no longer holds */
+
+static int
+zone_add_cb(const char *tzid, const char *ical, void *arg)
+{
+	icalcomponent *c;
+	char *cause = NULL;
+
+	(void)tzid;
+	if ((c = icalparser_parse_string(ical)) == NULL)
+		return 0;
+	if (tzmap_add(arg, c, &cause) == -1)
+		free(cause);
+	icalcomponent_free(c);
+	return 0;
+}
+
+struct reexpand {
+	struct update_run	*u;
+	struct tzmap		*zones;
+};
+
+static int
+reexpand_cb(const char *uid, const char *ical, void *arg)
+{
+	struct reexpand *x = arg;
+	struct ingest_opts opts;
+	struct ingest_sink sink;
+	struct ingest_report rep;
+	char *cause = NULL;
+
+	(void)uid;
+	memset(&opts, 0, sizeof opts);
+	opts.bare_zones = x->zones;
+	memset(&sink, 0, sizeof sink);
+	sink.series = sink_series;
+	sink.arg = x->u;
+	ingest_body(ical, strlen(ical), &opts, &sink, &rep, &cause);
+	free(cause);
+	ingest_report_free(&rep);
+	return x->u->failed ? -1 : 0;
+}
+
+/*
+ * A body that ends early removes nothing, so the series it no longer holds
+ * stay.  Their occurrences are for the window they were stored in; when the
+ * feed's window moved, they are expanded again from their stored text, or
+ * rows and on-the-fly expansion would overlap at one edge of the window and
+ * leave a gap at the other.
+ */
+static int
+reexpand_unseen(struct update_run *u, int64_t feed_id)
+{
+	struct reexpand x;
+	int rc;
+
+	x.u = u;
+	x.zones = tzmap_new();
+	if (store_zones(u->ctx->store, feed_id, zone_add_cb, x.zones) == -1) {
+		tzmap_free(x.zones);
+		u->failed = 1;
+		return -1;
+	}
+	u->quiet = 1;
+	rc = store_ingest_unseen(u->in, reexpand_cb, &x);
+	u->quiet = 0;
+	tzmap_free(x.zones);
+	if (rc != 0)
+		u->failed = 1;
+	return rc != 0 ? -1 : 0;
+}
+
 static void
 join_problems(struct update_result *res, const struct ingest_report *rep)
 {
@@ -368,6 +448,9 @@ update_feed_body(const struct update_ctx *ctx, int64_t feed_id, int fallback,
 	sink.series = sink_series;
 	sink.arg = &u;
 	rc = ingest_body(body, len, &opts, &sink, &rep, &icause);
+	if (rc == 0 && rep.truncated && !store_ingest_same_window(u.in) &&
+	    reexpand_unseen(&u, feed_id) == -1)
+		rc = -1;
 	free(u.items);
 	free(u.occs);
 	own_free(&u);
@@ -377,13 +460,14 @@ update_feed_body(const struct update_ctx *ctx, int64_t feed_id, int fallback,
 	join_problems(res, &rep);
 	ingest_report_free(&rep);
 	if (rc == -1) {
-		store_ingest_abort(u.in);
+		/* The reason before the rollback replaces it. */
 		if (u.failed) {
 			free(icause);
 			xasprintf(cause, "database: %s",
 			    store_errmsg(ctx->store));
 		} else
 			*cause = icause;
+		store_ingest_abort(u.in);
 		return -1;
 	}
 	memset(&end, 0, sizeof end);

@@ -167,6 +167,18 @@ int		 store_ingest_unchanged(struct store_ingest *, const char *uid,
 /* Store (insert or replace) one series with its items and occurrences. */
 int		 store_ingest_series(struct store_ingest *,
 		    const struct store_series *);
+/* Whether the feed was last materialised for this ingest's window. */
+int		 store_ingest_same_window(const struct store_ingest *);
+/*
+ * Each series the feed holds that this ingest has neither stored nor found
+ * unchanged: cb(uid, its iCalendar text, arg), strings borrowed for the
+ * call; cb may store it.  A nonzero cb result stops the walk and is
+ * returned.  (An incomplete body keeps such series; when the window moved
+ * they must be expanded again.)
+ */
+int		 store_ingest_unseen(struct store_ingest *,
+		    int (*cb)(const char *uid, const char *ical, void *),
+		    void *arg);
 
 struct store_ingest_end {
 	int		 complete;	/* the body was whole: remove what it
