@@ -39,6 +39,13 @@ proto_format_time(time_t t, int is_date, const struct tz *z)
 		return s;
 	}
 	off = tz_offset(z, t);
+	/* RFC 3339 offsets have no seconds (local mean time had them):
+	 * write the wall clock of the offset in whole minutes, so the
+	 * string still names the instant. */
+	if (off % 60 != 0) {
+		off -= off % 60;
+		tz_epoch_to_civil(t + off, &c);
+	}
 	if (off == 0 && z == tz_utc())
 		xasprintf(&s, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year,
 		    c.month, c.day, c.hour, c.minute, c.second);
@@ -71,7 +78,7 @@ proto_parse_time(const char *s, const struct tz *z, time_t *out,
 {
 	struct tz_civil c;
 	const char *p = s;
-	int oh, om, sign;
+	int oh, om, sign, y, m, d;
 
 	memset(&c, 0, sizeof c);
 	if (is_date != NULL)
@@ -81,6 +88,11 @@ proto_parse_time(const char *s, const struct tz *z, time_t *out,
 	    digits(&p, 2, &c.day) == -1)
 		return -1;
 	if (c.month < 1 || c.month > 12 || c.day < 1 || c.day > 31)
+		return -1;
+	/* No February 30th: the day must exist in its month. */
+	tz_civil_from_days(tz_days_from_civil(c.year, c.month, c.day), &y, &m,
+	    &d);
+	if (m != c.month || d != c.day)
 		return -1;
 	if (*p == '\0') {
 		if (is_date != NULL)
