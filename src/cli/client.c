@@ -150,6 +150,19 @@ report_io(const struct client *cl, const char *what)
 		cli_error(_("%s: %s (%s)"), cl->path, strerror(errno), what);
 }
 
+/* A copy of a daemon's message fit for a terminal: it may quote feed
+ * text, and control characters must not reach the user's terminal. */
+static char *
+printable(const char *s)
+{
+	char *v = xstrdup(s), *p;
+
+	for (p = v; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return v;
+}
+
 /* An error reply as a message: the daemon's own words, except for
  * forbidden, which gets an explanation of who may. */
 static void
@@ -157,7 +170,8 @@ report_error(const struct cli *c, json_t *reply)
 {
 	json_t *err = json_object_get(reply, "error");
 	const char *code = json_string_value(json_object_get(err, "code"));
-	const char *msg = json_string_value(json_object_get(err, "message"));
+	const char *text = json_string_value(json_object_get(err, "message"));
+	char *msg;
 
 	if (code != NULL && strcmp(code, "forbidden") == 0) {
 		cli_error(_("%s: permission denied: only root and members of "
@@ -165,13 +179,15 @@ report_error(const struct cli *c, json_t *reply)
 		    "this"), c->cmd);
 		return;
 	}
-	if (msg == NULL)
-		msg = code != NULL ? code : _("unknown error");
+	if (text == NULL)
+		text = code != NULL ? code : _("unknown error");
+	msg = printable(text);
 	if (code != NULL && strcmp(code, "not_found") == 0)
 		cli_error("%s: %s", c->cmd, msg);
 	else
 		cli_error(_("%s: djcald says: %s (%s)"), c->cmd, msg,
 		    code != NULL ? code : "?");
+	free(msg);
 }
 
 /* Send req with a fresh id and read lines until its reply.  NULL after a
