@@ -354,10 +354,12 @@ op_ping(struct ctl_conn *c, json_t *req, json_t *id)
 {
 	json_t *j = proto_ok(id);
 
-	(void)c;
 	(void)req;
 	json_object_set_new(j, "version", json_integer(PROTO_VERSION));
 	json_object_set_new(j, "daemon", json_string(DJCAL_VERSION));
+	/* Clients read and show times in the daemon's zone. */
+	json_object_set_new(j, "timezone",
+	    json_string(tz_name(query_zone(c->ctl->env.store))));
 	return j;
 }
 
