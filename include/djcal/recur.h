@@ -13,7 +13,10 @@
 
 #include "djcal/tz.h"
 
-/* Most instances one expansion generates before it stops and says so. */
+/* Most instances one expansion generates before it stops and says so; a
+ * sub-daily rule (SECONDLY, MINUTELY, HOURLY) is also walked at most this
+ * many FREQ x INTERVAL steps from DTSTART, since libical steps through
+ * every one whether or not its BY* parts match. */
 #define RECUR_MAX_INSTANCES	200000
 /* 9999-12-31T23:59:59Z: the end of time as iCalendar can write it. */
 #define RECUR_FAR_FUTURE	((time_t)253402300799LL)
