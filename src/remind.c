@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "djcal/branch.h"
 #include "djcal/classify.h"
 #include "djcal/log.h"
 #include "djcal/proto.h"
@@ -50,6 +51,9 @@ struct remind {
 	 * after; from the config and every stored VALARM. */
 	int64_t			 max_before, max_after;
 	int			 leads_known;
+	/* When the compliance warnings must be looked at again: the next
+	 * period entering its warning window (0: at the next run). */
+	time_t			 warn_next;
 };
 
 /* One reminder of one occurrence. */
@@ -418,6 +422,88 @@ set_checkpoint(struct remind *r, time_t c)
 
 static void remind_arm(struct remind *, time_t now);
 
+/* Compliance warnings (issue 7) */
+
+struct warn_run {
+	struct remind	*r;
+	time_t		 now;
+	const struct tz	*z;
+	struct pending	*p;
+	int		 failed;
+};
+
+static int
+warn_cb(const struct config_requirement *req, const struct branch_period *per,
+    void *arg)
+{
+	struct warn_run *w = arg;
+	struct remind *r = w->r;
+	struct dj_occurrence o;
+	struct store_okey k;
+	json_t *j;
+	char *begins;
+	int done;
+
+	branch_warning_key(req, per, &k);
+	if ((done = store_reminder_done(r->env.store, &k, "warning",
+	    per->start)) != 0) {
+		if (done == -1)
+			w->failed = 1;
+		return 0;
+	}
+	j = json_object();
+	begins = proto_format_time(per->start, 1, w->z);
+	json_object_set_new(j, "type", json_string("warning"));
+	json_object_set_new(j, "seq", json_integer(0));
+	json_object_set_new(j, "requirement", json_string(req->name));
+	json_object_set_new(j, "category", req->category >= 0 ?
+	    json_string(classify_category_name(
+	    (enum dj_category)req->category)) : json_null());
+	json_object_set_new(j, "period", json_string(per->label));
+	json_object_set_new(j, "begins", json_string(begins));
+	json_object_set_new(j, "scheduled", json_integer(0));
+	free(begins);
+	/* Filters see the requirement's category; no feed, no branch. */
+	memset(&o, 0, sizeof o);
+	o.category = req->category >= 0 ? (enum dj_category)req->category :
+	    DJ_CAT_OTHER;
+	if (record_msg(r, "warning", w->now, &o, j, w->p) == -1 ||
+	    store_reminder_put(r->env.store, &k, "warning", per->start,
+	    STORE_REMINDER_SENT, w->p->v[w->p->n - 1].seq, per->start,
+	    per->end) == -1)
+		w->failed = 1;
+	else
+		log_info("warning: %s has nothing scheduled for %s",
+		    req->name, per->label);
+	json_decref(j);
+	return 0;
+}
+
+/*
+ * Look at the required meetings when a period has entered its warning
+ * window since the last look (or the feeds changed): the evaluation reads
+ * two years of occurrences, so it is not done on every reminder.
+ */
+static int
+record_warnings(struct remind *r, time_t now, const struct tz *z,
+    struct pending *p)
+{
+	struct warn_run w;
+
+	if (r->cfg->nrequirements == 0 || (r->warn_next != 0 &&
+	    now < r->warn_next))
+		return 0;
+	memset(&w, 0, sizeof w);
+	w.r = r;
+	w.now = now;
+	w.z = z;
+	w.p = p;
+	r->warn_next = branch_warnings(r->env.store, r->cfg, now, warn_cb, &w);
+	if (r->warn_next == 0)
+		r->warn_next = now + 365 * 86400;
+	return w.failed ? -1 : 0;
+}
+
 /* Record one candidate: sent (a message) or skipped. */
 static int
 record_cand(struct remind *r, const struct cand *c,
@@ -470,15 +556,15 @@ remind_run(struct remind *r, time_t now)
 	}
 	if (cp < now - r->cfg->late_grace - REMIND_CATCHUP)
 		cp = now - r->cfg->late_grace - REMIND_CATCHUP;
-	if (now <= cp) {
-		remind_arm(r, now);
-		return 0;
+	memset(&l, 0, sizeof l);
+	n = 0;
+	if (now > cp) {
+		if (load_window(r, cp, now, &l) == -1) {
+			remind_arm(r, now + REMIND_RETRY);
+			return -1;
+		}
+		n = collect(r, &l, cp, now, &cands);
 	}
-	if (load_window(r, cp, now, &l) == -1) {
-		remind_arm(r, now + REMIND_RETRY);
-		return -1;
-	}
-	n = collect(r, &l, cp, now, &cands);
 	if (store_begin(r->env.store) == -1)
 		goto fail;
 	for (i = 0; i < n; i++)
@@ -487,7 +573,12 @@ remind_run(struct remind *r, time_t now)
 			store_rollback(r->env.store);
 			goto fail;
 		}
-	if (set_checkpoint(r, now) == -1 || store_commit(r->env.store) == -1) {
+	if (record_warnings(r, now, z, &p) == -1) {
+		store_rollback(r->env.store);
+		goto fail;
+	}
+	if ((now > cp && set_checkpoint(r, now) == -1) ||
+	    store_commit(r->env.store) == -1) {
 		store_rollback(r->env.store);
 		goto fail;
 	}
@@ -562,6 +653,8 @@ remind_arm(struct remind *r, time_t now)
 	if (r->tfd == -1)
 		return;
 	next = remind_next_due(r, now);
+	if (r->warn_next > now && (next == 0 || r->warn_next < next))
+		next = r->warn_next;
 	memset(&its, 0, sizeof its);
 	if (next > 0)
 		its.it_value.tv_sec = next;
@@ -633,7 +726,8 @@ remind_set_config(struct remind *r, const struct config *cfg)
 {
 	r->cfg = cfg;
 	r->leads_known = 0;
-	remind_arm(r, remind_now(r));
+	r->warn_next = 0;
+	remind_run(r, remind_now(r));
 }
 
 /* Changes after a reminder was sent */
@@ -739,6 +833,7 @@ remind_feeds_changed(struct remind *r, time_t now)
 	size_t i;
 
 	r->leads_known = 0;
+	r->warn_next = 0;
 	memset(&p, 0, sizeof p);
 	memset(&f, 0, sizeof f);
 	f.r = r;
@@ -765,6 +860,7 @@ remind_feeds_changed(struct remind *r, time_t now)
 		log_info("reminders: %zu changed or cancelled occurrence%s "
 		    "announced", f.n, f.n == 1 ? "" : "s");
 	pending_deliver(r, &p);
-	remind_arm(r, now);
-	return 0;
+	/* A new or moved occurrence may be due already; warnings may have
+	 * changed: a run looks at both and re-arms. */
+	return remind_run(r, now);
 }

@@ -199,9 +199,10 @@ store_sent_since(struct store *s, int64_t since,
 	sqlite3_stmt *st;
 	int rc;
 
-	/* One row per occurrence: its latest recorded times. */
+	/* One row per occurrence: its latest recorded times.  Rows of feed
+	 * "" are compliance warnings, not occurrences. */
 	st = prep(s, "SELECT feed, uid, okey, start, end, max(followup) "
-	    "FROM reminder WHERE state = 1 AND end >= ?1 "
+	    "FROM reminder WHERE state = 1 AND end >= ?1 AND feed <> '' "
 	    "GROUP BY feed, uid, okey");
 	if (st == NULL)
 		return -1;

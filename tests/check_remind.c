@@ -390,6 +390,33 @@ START_TEST(test_seq_replay)
 }
 END_TEST
 
+START_TEST(test_requirement_warning)
+{
+	/* December has its 支委会, January has nothing. */
+	char *e = event("z", "20261203T070000Z", "CATEGORIES:支委会\r\n");
+
+	teardown();
+	setup_conf("[requirement 支委会]\nmeeting_type = branch-committee\n"
+	    "cadence = month\nwarn_days = 7\n");
+	ingest(e, T0);
+	remind_run(rem, T0);
+	ck_assert_int_eq(json_array_size(got), 0);
+	/* January's window opens on 2026-12-25 (local midnight). */
+	ck_assert_int_eq(remind_next_due(rem, T0 + 3 * 86400), 0);
+	remind_run(rem, T0 + 23 * 86400 + 16 * 3600 + 60);
+	ck_assert_int_eq(json_array_size(got), 1);
+	ck_assert_str_eq(msg_str(0, "type"), "warning");
+	ck_assert_str_eq(msg_str(0, "requirement"), "支委会");
+	ck_assert_str_eq(msg_str(0, "period"), "2027-01");
+	ck_assert_str_eq(msg_str(0, "begins"), "2027-01-01");
+	/* Once per period. */
+	remind_run(rem, T0 + 24 * 86400);
+	remind_feeds_changed(rem, T0 + 24 * 86400 + 60);
+	ck_assert_int_eq(json_array_size(got), 1);
+	free(e);
+}
+END_TEST
+
 START_TEST(test_iso_duration)
 {
 	static const struct { long long s; const char *iso; } t[] = {
@@ -427,6 +454,7 @@ remind_suite(void)
 	tcase_add_test(tc, test_task_due_and_overdue);
 	tcase_add_test(tc, test_completed_task_not_reminded);
 	tcase_add_test(tc, test_seq_replay);
+	tcase_add_test(tc, test_requirement_warning);
 	tcase_add_test(tc, test_iso_duration);
 	suite_add_tcase(s, tc);
 	return s;
