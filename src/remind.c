@@ -54,6 +54,8 @@ struct remind {
 	/* When the compliance warnings must be looked at again: the next
 	 * period entering its warning window (0: at the next run). */
 	time_t			 warn_next;
+	time_t			 started;	/* reminders due before this
+						   were missed while down */
 };
 
 /* One reminder of one occurrence. */
@@ -526,7 +528,10 @@ record_cand(struct remind *r, const struct cand *c,
 		return store_reminder_put(r->env.store, &k, c->d.lead,
 		    c->d.due, STORE_REMINDER_SKIPPED, 0, o->start, o->end);
 	}
-	j = reminder_json(c, o, now - c->d.due > REMIND_LATE_SLACK, z);
+	/* Late: fired well after its time (a suspended machine), or due
+	 * before this daemon started (it was down). */
+	j = reminder_json(c, o, now - c->d.due > REMIND_LATE_SLACK ||
+	    c->d.due < r->started, z);
 	rc = record_msg(r, "reminder", now, o, j, p);
 	json_decref(j);
 	if (rc == -1)
@@ -690,6 +695,7 @@ remind_new(struct event_base *base, const struct config *cfg,
 	r->cfg = cfg;
 	r->env = *env;
 	r->tfd = -1;
+	r->started = remind_now(r);
 	if (base != NULL) {
 		r->tfd = timerfd_create(CLOCK_REALTIME,
 		    TFD_NONBLOCK | TFD_CLOEXEC);

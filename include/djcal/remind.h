@@ -51,9 +51,10 @@ void		 remind_free(struct remind *);
 void		 remind_set_config(struct remind *, const struct config *);
 
 /*
- * Send what fell due up to now: on time, late (with "late":true) when
- * fired more than REMIND_LATE_SLACK after its due time but within
- * late_grace, else recorded as skipped.  Then re-arm the timer.  0 or -1.
+ * Send what fell due up to now: on time, or late (with "late":true) when
+ * fired more than REMIND_LATE_SLACK after its due time or due before the
+ * service started (the daemon was down), if within late_grace; older ones
+ * are recorded as skipped.  Then re-arm the timer.  0 or -1.
  */
 int		 remind_run(struct remind *, time_t now);
 /*

@@ -27,6 +27,7 @@
 #include "djcal/feed.h"
 #include "djcal/fetch.h"
 #include "djcal/log.h"
+#include "djcal/remind.h"
 #include "djcal/store.h"
 #include "djcal/svc.h"
 #include "djcal/tz.h"
@@ -66,6 +67,7 @@ struct daemon {
 	struct fetcher		*fetcher;
 	struct feed_sched	*sched;
 	struct ctl		*ctl;
+	struct remind		*remind;
 	struct export		*export;
 	struct svc		*svc;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_grace;
@@ -347,6 +349,18 @@ changed_cb(const char *feed, void *arg)
 	(void)feed;
 	if (d->export != NULL)
 		export_changed(d->export);
+	if (d->remind != NULL)
+		remind_feeds_changed(d->remind, time(NULL));
+}
+
+/* A committed outbox message: to the live subscribers. */
+static void
+deliver_cb(void *arg, const struct store_msg *m)
+{
+	struct daemon *d = arg;
+
+	if (d->ctl != NULL)
+		ctl_broadcast(d->ctl, m);
 }
 
 /* Signals */
@@ -409,6 +423,8 @@ reload(struct daemon *d)
 	feed_sched_reload(d->sched);
 	if (d->ctl != NULL)
 		ctl_set_config(d->ctl, ncfg);
+	if (d->remind != NULL)
+		remind_set_config(d->remind, ncfg);
 	if (d->export != NULL && export_set_config(d->export, ncfg,
 	    &cause) == -1) {
 		log_error("%s; the ICS export stays where it was", cause);
@@ -583,6 +599,7 @@ run_daemon(struct daemon *d)
 {
 	struct ctl_env cenv;
 	struct export_env eenv;
+	struct remind_env renv;
 	char *cause = NULL;
 	int fd;
 
@@ -610,6 +627,19 @@ run_daemon(struct daemon *d)
 		free(cause);
 		return 1;
 	}
+	/* Reminders that fell due while djcald was down go out first (late,
+	 * or recorded as skipped); subscribers catch up with since. */
+	memset(&renv, 0, sizeof renv);
+	renv.store = d->store;
+	renv.deliver = deliver_cb;
+	renv.arg = d;
+	if ((d->remind = remind_new(d->base, d->cfg, &renv, &cause)) ==
+	    NULL) {
+		log_error("reminders: %s", cause);
+		free(cause);
+		return 1;
+	}
+	remind_run(d->remind, time(NULL));
 	if ((d->fetcher = fetch_new(d->base, &cause)) == NULL) {
 		log_error("%s", cause);
 		free(cause);
@@ -643,6 +673,7 @@ cleanup(struct daemon *d)
 {
 	/* The scheduler answers pending refreshes, so before ctl. */
 	feed_sched_free(d->sched);
+	remind_free(d->remind);
 	ctl_free(d->ctl);
 	export_free(d->export);
 	svc_free(d->svc);
