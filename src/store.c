@@ -1376,7 +1376,9 @@ store_occurrences(struct store *s, const struct store_filter *f,
 	 * Overlap of [start, end) with [from, to); a zero-length occurrence
 	 * counts when it starts in the window.  The lower bound on start lets
 	 * the index on start do the work: nothing lasts longer than
-	 * max_length.
+	 * max_length.  A recurring series' rows count only inside its
+	 * feed's window (query.c expands the rest): a window emptied by
+	 * store_feeds_invalidate must not show them next to the expansion.
 	 */
 	snprintf(sql, sizeof sql,
 	    "SELECT s.uid, f.name, f.branch, i.summary, i.location, "
@@ -1387,7 +1389,9 @@ store_occurrences(struct store *s, const struct store_filter *f,
 	    "JOIN series s ON s.id = o.series_id "
 	    "JOIN feed f ON f.id = o.feed_id "
 	    "WHERE o.start >= ?1 AND o.start < ?3 "
-	    "AND (o.end > ?2 OR (o.end = o.start AND o.start >= ?2))%s "
+	    "AND (o.end > ?2 OR (o.end = o.start AND o.start >= ?2)) "
+	    "AND (s.recurring = 0 OR (o.start >= f.mat_from AND "
+	    "o.start < f.mat_to))%s "
 	    "ORDER BY o.start, f.name, s.uid, o.rid%s",
 	    where, f->limit > 0 ? " LIMIT ?4" : "");
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)

@@ -235,6 +235,29 @@ START_TEST(test_partition_running_across_edges)
 }
 END_TEST
 
+/*
+ * Regression: after store_feeds_invalidate (the zone or aliases changed)
+ * a feed's window is empty until its next body, but its rows stayed
+ * visible, so each occurrence of a recurring series came twice: once as a
+ * row and once expanded.  Rows of a recurring series count only inside
+ * its feed's window.
+ */
+START_TEST(test_invalidated_window_no_duplicates)
+{
+	struct store_filter f;
+	char *l;
+
+	feed_body(f1, -1, WEEKLY);
+	ck_assert_int_eq(store_feeds_invalidate(st), 0);
+	filter_init(&f, ut("20260105"), ut("20260120"));
+	query(&f);
+	l = listing();
+	ck_assert_str_eq(l, "weekly@20260105T010000Z weekly@20260112T010000Z "
+	    "weekly@20260119T010000Z");
+	free(l);
+}
+END_TEST
+
 /* An infinite weekly rule in 1990 and 2090. */
 START_TEST(test_far_past_and_future)
 {
@@ -565,6 +588,7 @@ query_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_partition_straddles_mat_to);
 	tcase_add_test(tc, test_partition_running_across_edges);
+	tcase_add_test(tc, test_invalidated_window_no_duplicates);
 	tcase_add_test(tc, test_far_past_and_future);
 	tcase_add_test(tc, test_far_past_series);
 	tcase_add_loop_test(tc, test_filters, 0,
