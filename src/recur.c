@@ -797,6 +797,99 @@ rule_limit(const struct master *m, struct icalrecurrencetype *r,
 }
 
 /*
+ * One instance of a rule at wall clock c: 0 go on, 1 the callback stopped
+ * the walk, 2 past the end of the walk.
+ */
+static int
+rule_instance(const struct recur_series *s, const struct master *m,
+    const struct tz_civil *c, const struct tz_civil *bound, time_t from,
+    time_t to, enum recur_mode mode, instance_cb cb, void *arg)
+{
+	time_t t, e;
+
+	if (civil_cmp(c, bound) > 0)
+		return 2;
+	t = tz_to_utc(master_zone(s, m), c);
+	if (t >= to)
+		return 2;
+	e = instance_end(s, m, c, t);
+	if (!in_window(t, e, from, to, mode) || exdate_hit(m, t, civil_day(c)))
+		return 0;
+	return cb(m, t, e, arg) != 0 ? 1 : 0;
+}
+
+/* libical 3.0 applies BYSETPOS to MONTHLY and YEARLY rules only; for the
+ * others it is done here. */
+static int
+rule_needs_setpos(const struct icalrecurrencetype *r)
+{
+	return r->by_set_pos[0] != ICAL_RECURRENCE_ARRAY_MAX &&
+	    r->freq != ICAL_MONTHLY_RECURRENCE &&
+	    r->freq != ICAL_YEARLY_RECURRENCE;
+}
+
+/* The FREQ period (week by WKST, day, hour...) an instance is in. */
+static long long
+setpos_period(const struct icalrecurrencetype *r, const struct tz_civil *c)
+{
+	long long day = civil_day(c);
+	int wkst, wd;
+
+	switch (r->freq) {
+	case ICAL_WEEKLY_RECURRENCE:
+		/* week_start: ICAL_SUNDAY_WEEKDAY (1) ... SATURDAY (7). */
+		wkst = r->week_start == ICAL_NO_WEEKDAY ? 1 :
+		    (int)r->week_start - 1;
+		wd = tz_weekday(c->year, c->month, c->day);
+		return day - (wd - wkst + 7) % 7;
+	case ICAL_DAILY_RECURRENCE:
+		return day;
+	case ICAL_HOURLY_RECURRENCE:
+		return day * 24 + c->hour;
+	case ICAL_MINUTELY_RECURRENCE:
+		return (day * 24 + c->hour) * 60 + c->minute;
+	default:
+		return ((day * 24 + c->hour) * 60 + c->minute) * 60 +
+		    c->second;
+	}
+}
+
+/*
+ * The BYSETPOS choice among the instances of one period (from DTSTART on,
+ * as python-dateutil does), counted against COUNT in *emitted.  Returns
+ * as rule_instance; 2 also when COUNT is reached.
+ */
+static int
+setpos_emit(const struct recur_series *s, const struct master *m,
+    const struct icalrecurrencetype *orig, const struct tz_civil *g,
+    size_t n, int *emitted, const struct tz_civil *bound, time_t from,
+    time_t to, enum recur_mode mode, instance_cb cb, void *arg)
+{
+	size_t i, j;
+	int rc, pick, p;
+
+	for (i = 0; i < n; i++) {
+		pick = 0;
+		for (j = 0; j < ICAL_BY_SETPOS_SIZE &&
+		    orig->by_set_pos[j] != ICAL_RECURRENCE_ARRAY_MAX; j++) {
+			p = orig->by_set_pos[j];
+			if ((p > 0 && (size_t)p == i + 1) ||
+			    (p < 0 && (long long)n + p == (long long)i))
+				pick = 1;
+		}
+		if (!pick)
+			continue;
+		if (orig->count > 0 && *emitted >= orig->count)
+			return 2;
+		(*emitted)++;
+		if ((rc = rule_instance(s, m, &g[i], bound, from, to, mode, cb,
+		    arg)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
  * Walk every RRULE of a master from DTSTART while instances start before
  * `to`, calling cb for each instance in the window that no EXDATE removes.
  * A rule without COUNT skips ahead with libical's set_start when the window
@@ -824,13 +917,23 @@ expand_rules(const struct recur_series *s, const struct master *m,
 		struct icalrecurrencetype r = m->rules[i];
 		icalrecur_iterator *it;
 		struct icaltimetype n;
-		int capped, count = r.count, nret = 0;
+		struct tz_civil *grp = NULL;
+		size_t ngrp = 0, capgrp = 0;
+		long long period = 0;
+		int capped, count = r.count, nret = 0, setpos, emitted = 0;
+		int rc = 0;
 
 		rule_until_local(s, m, &r);
 		capped = rule_limit(m, &r, &bound);
+		/* BYSETPOS done here: libical gives every instance, COUNT
+		 * counts the chosen ones. */
+		if ((setpos = rule_needs_setpos(&r)) != 0) {
+			r.by_set_pos[0] = ICAL_RECURRENCE_ARRAY_MAX;
+			r.count = 0;
+		}
 		if ((it = icalrecur_iterator_new(r, dt)) == NULL)
 			continue;
-		if (r.count == 0 && r.freq >= ICAL_DAILY_RECURRENCE &&
+		if (!setpos && r.count == 0 && r.freq >= ICAL_DAILY_RECURRENCE &&
 		    r.freq != ICAL_NO_RECURRENCE &&
 		    from - maxlen > m->dtstart_utc + 7 * 86400) {
 			struct tz_civil fc;
@@ -841,31 +944,52 @@ expand_rules(const struct recur_series *s, const struct master *m,
 		}
 		while (!icaltime_is_null_time(n = icalrecur_iterator_next(it))) {
 			struct tz_civil c = civil_from_ical(n);
-			time_t t, e;
+			long long per;
 
 			nret++;
 			if (++*iters > RECUR_MAX_INSTANCES) {
 				icalrecur_iterator_free(it);
+				free(grp);
 				xasprintf(cause, "recurrence stopped after %d "
 				    "instances", RECUR_MAX_INSTANCES);
 				return -1;
 			}
-			if (civil_cmp(&c, &bound) > 0)
-				break;
-			t = tz_to_utc(z, &c);
-			if (t >= to)
-				break;
-			e = instance_end(s, m, &c, t);
-			if (!in_window(t, e, from, to, mode) ||
-			    exdate_hit(m, t, civil_day(&c)))
+			if (!setpos) {
+				if ((rc = rule_instance(s, m, &c, &bound, from,
+				    to, mode, cb, arg)) != 0)
+					break;
 				continue;
-			if (cb(m, t, e, arg) != 0) {
-				icalrecur_iterator_free(it);
-				return 1;
 			}
+			/* A period is complete when the next one begins. */
+			per = setpos_period(&r, &c);
+			if (ngrp > 0 && per != period) {
+				rc = setpos_emit(s, m, &m->rules[i], grp, ngrp,
+				    &emitted, &bound, from, to, mode, cb, arg);
+				ngrp = 0;
+				if (rc != 0)
+					break;
+			}
+			if (ngrp == 0 && civil_cmp(&c, &bound) > 0) {
+				rc = 2;
+				break;
+			}
+			if (ngrp == capgrp) {
+				capgrp = capgrp == 0 ? 16 : capgrp * 2;
+				grp = xreallocarray(grp, capgrp, sizeof *grp);
+			}
+			grp[ngrp++] = c;
+			period = per;
 		}
+		if (rc == 0 && ngrp > 0)
+			rc = setpos_emit(s, m, &m->rules[i], grp, ngrp, &emitted,
+			    &bound, from, to, mode, cb, arg);
 		icalrecur_iterator_free(it);
-		if (capped && icaltime_is_null_time(n) &&
+		free(grp);
+		if (rc == 1)
+			return 1;
+		if (setpos)
+			nret = emitted;
+		if (capped && rc == 0 && icaltime_is_null_time(n) &&
 		    (count == 0 || nret < count)) {
 			xasprintf(cause, "recurrence stopped after %d steps of "
 			    "a sub-daily rule", RECUR_MAX_INSTANCES);
