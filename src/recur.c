@@ -828,6 +828,40 @@ rule_needs_setpos(const struct icalrecurrencetype *r)
 	    r->freq != ICAL_YEARLY_RECURRENCE;
 }
 
+/*
+ * libical 3.0 never matches a negative BYMONTHDAY of a DAILY or finer rule
+ * (FREQ=DAILY;BYMONTHDAY=-1 gave nothing), so BYMONTHDAY, a plain limit at
+ * these frequencies (RFC 5545 3.3.10), is applied here.
+ */
+static int
+rule_needs_monthday(const struct icalrecurrencetype *r)
+{
+	return r->by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX &&
+	    (r->freq == ICAL_DAILY_RECURRENCE ||
+	    r->freq == ICAL_HOURLY_RECURRENCE ||
+	    r->freq == ICAL_MINUTELY_RECURRENCE ||
+	    r->freq == ICAL_SECONDLY_RECURRENCE);
+}
+
+/* Whether a day is one of a rule's BYMONTHDAY (negative: from the end). */
+static int
+monthday_match(const struct icalrecurrencetype *r, const struct tz_civil *c)
+{
+	long long first = tz_days_from_civil(c->year, c->month, 1);
+	long long next = c->month == 12 ?
+	    tz_days_from_civil(c->year + 1, 1, 1) :
+	    tz_days_from_civil(c->year, c->month + 1, 1);
+	int dim = (int)(next - first), j, v;
+
+	for (j = 0; j < ICAL_BY_MONTHDAY_SIZE &&
+	    r->by_month_day[j] != ICAL_RECURRENCE_ARRAY_MAX; j++) {
+		v = r->by_month_day[j];
+		if (v == c->day || (v < 0 && dim + 1 + v == c->day))
+			return 1;
+	}
+	return 0;
+}
+
 /* The FREQ period (week by WKST, day, hour...) an instance is in. */
 static long long
 setpos_period(const struct icalrecurrencetype *r, const struct tz_civil *c)
@@ -921,19 +955,23 @@ expand_rules(const struct recur_series *s, const struct master *m,
 		size_t ngrp = 0, capgrp = 0;
 		long long period = 0;
 		int capped, count = r.count, nret = 0, setpos, emitted = 0;
-		int rc = 0;
+		int monthday, rc = 0;
 
 		rule_until_local(s, m, &r);
 		capped = rule_limit(m, &r, &bound);
-		/* BYSETPOS done here: libical gives every instance, COUNT
-		 * counts the chosen ones. */
-		if ((setpos = rule_needs_setpos(&r)) != 0) {
+		/* BYSETPOS, and BYMONTHDAY below MONTHLY, are done here:
+		 * libical gives every instance, COUNT counts those kept. */
+		setpos = rule_needs_setpos(&r);
+		monthday = rule_needs_monthday(&r);
+		if (setpos)
 			r.by_set_pos[0] = ICAL_RECURRENCE_ARRAY_MAX;
+		if (monthday)
+			r.by_month_day[0] = ICAL_RECURRENCE_ARRAY_MAX;
+		if (setpos || monthday)
 			r.count = 0;
-		}
 		if ((it = icalrecur_iterator_new(r, dt)) == NULL)
 			continue;
-		if (!setpos && r.count == 0 && r.freq >= ICAL_DAILY_RECURRENCE &&
+		if (!setpos && count == 0 && r.freq >= ICAL_DAILY_RECURRENCE &&
 		    r.freq != ICAL_NO_RECURRENCE &&
 		    from - maxlen > m->dtstart_utc + 7 * 86400) {
 			struct tz_civil fc;
@@ -954,7 +992,13 @@ expand_rules(const struct recur_series *s, const struct master *m,
 				    "instances", RECUR_MAX_INSTANCES);
 				return -1;
 			}
+			if (monthday && !monthday_match(&m->rules[i], &c))
+				continue;
 			if (!setpos) {
+				if (monthday && count > 0 && emitted++ >= count) {
+					rc = 2;
+					break;
+				}
 				if ((rc = rule_instance(s, m, &c, &bound, from,
 				    to, mode, cb, arg)) != 0)
 					break;
@@ -987,7 +1031,7 @@ expand_rules(const struct recur_series *s, const struct master *m,
 		free(grp);
 		if (rc == 1)
 			return 1;
-		if (setpos)
+		if (setpos || monthday)
 			nret = emitted;
 		if (capped && rc == 0 && icaltime_is_null_time(n) &&
 		    (count == 0 || nret < count)) {

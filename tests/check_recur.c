@@ -316,6 +316,31 @@ static const struct rule_case rule_cases[] = {
 	  "RRULE:FREQ=MONTHLY;BYMONTHDAY=-1;COUNT=3\nEND:VEVENT",
 	  "20260101", "20270101", RECUR_OVERLAP, 0,
 	  "20260131T010000Z 20260228T010000Z 20260331T010000Z" },
+	/* Regression: libical 3.0 never matches a negative BYMONTHDAY of a
+	 * DAILY (or finer) rule. */
+	{ "bymonthday_minus1_daily",
+	  "BEGIN:VEVENT\nUID:a\n" SH "20260131T090000\n"
+	  "RRULE:FREQ=DAILY;BYMONTHDAY=-1;COUNT=3\nEND:VEVENT",
+	  "20260101", "20270101", RECUR_OVERLAP, 0,
+	  "20260131T010000Z 20260228T010000Z 20260331T010000Z" },
+	{ "bymonthday_daily_interval_byday",
+	  "BEGIN:VEVENT\nUID:a\nDTSTART:20250210T010000Z\n"
+	  "RRULE:FREQ=DAILY;INTERVAL=3;BYDAY=MO,TH,SA;BYMONTHDAY=-1,1;"
+	  "COUNT=4\nEND:VEVENT",
+	  "20250101", "20300101", RECUR_OVERLAP, 0,
+	  "20250210T010000Z 20250731T010000Z 20251101T010000Z "
+	  "20251201T010000Z 20260430T010000Z" },
+	{ "bymonthday_hourly_limit",
+	  "BEGIN:VEVENT\nUID:a\nDTSTART:20260105T030000Z\n"
+	  "RRULE:FREQ=HOURLY;INTERVAL=6;BYMONTHDAY=-1;COUNT=3\nEND:VEVENT",
+	  "20260101", "20270101", RECUR_OVERLAP, 0,
+	  "20260105T030000Z 20260131T030000Z 20260131T090000Z "
+	  "20260131T150000Z" },
+	{ "bymonthday_daily_far_window",
+	  "BEGIN:VEVENT\nUID:a\n" SH "20260131T090000\n"
+	  "RRULE:FREQ=DAILY;BYMONTHDAY=-1\nEND:VEVENT",
+	  "20900101", "20900401", RECUR_OVERLAP, 0,
+	  "20900131T010000Z 20900228T010000Z 20900331T010000Z" },
 	{ "count",
 	  "BEGIN:VEVENT\nUID:a\n" SH "20260105T090000\n"
 	  "RRULE:FREQ=DAILY;COUNT=3\nEND:VEVENT",
@@ -1229,7 +1254,8 @@ random_rule(char *rule, size_t len, int *all_day)
 		ADD(";BYMONTHDAY=%d", rng(2) ? (int)(1 + rng(31)) :
 		    -(int)(1 + rng(3)));
 	if (f == 0 && rng(4) == 0)
-		ADD(";BYMONTHDAY=%u", 1 + rng(31));
+		ADD(";BYMONTHDAY=%d", rng(2) ? (int)(1 + rng(31)) :
+		    -(int)(1 + rng(3)));
 	if (rng(3) == 0)
 		ADD(";BYMONTH=%u,%u", 1 + rng(12), 1 + rng(12));
 	if (f == 3 && rng(5) == 0)
