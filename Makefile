@@ -164,6 +164,29 @@ install: all $(MO_FILES)
 		install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES; \
 		install -m 0644 $$mo $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/djcal.mo; done
 
+# Debian packages (debian/, see debian/README.source): dpkg-buildpackage
+# runs in a copy of this tree, so that its clean step cannot touch build/
+# here; the .debs land in DEB_OUT.  check-deb (root: it installs, upgrades
+# and purges them on this machine) is tests/pkg/test-deb.sh.
+DEB_OUT ?= build/deb
+deb:
+	if [ -d $(DEB_OUT)/src ]; then chmod -R u+w $(DEB_OUT)/src; fi
+	rm -rf $(DEB_OUT)/src && mkdir -p $(DEB_OUT)/src/djcal
+	tar -cf - --exclude=./build --exclude=./build-san --exclude=./build-fuzz \
+		--exclude=./var --exclude=./.git --exclude=./$(DEB_OUT) . | \
+		tar -xf - -C $(DEB_OUT)/src/djcal
+	cd $(DEB_OUT)/src/djcal && dpkg-buildpackage -us -uc -b -Jauto
+	rm -f $(DEB_OUT)/*.deb $(DEB_OUT)/*.changes $(DEB_OUT)/*.buildinfo
+	mv $(DEB_OUT)/src/*.deb $(DEB_OUT)/src/*.changes \
+		$(DEB_OUT)/src/*.buildinfo $(DEB_OUT)/
+	chmod -R u+w $(DEB_OUT)/src && rm -rf $(DEB_OUT)/src
+	@ls -1 $(DEB_OUT)/*.deb
+
+check-deb:
+	sh tests/pkg/test-deb.sh
+
+.PHONY: deb check-deb
+
 clean:
 	rm -rf build build-san build-fuzz
 
