@@ -43,6 +43,20 @@ LDFLAGS    += -fsanitize=address,undefined
 B := build-san
 endif
 
+# Fuzzing (tests/fuzz/): `make fuzz` builds everything again with clang's
+# libFuzzer, ASan and UBSan into build-fuzz/, then runs each target for
+# FUZZ_SECONDS (tests/fuzz/run.sh).  FUZZ=1 is that sub-make's mode.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := ingest proto config
+ifeq ($(FUZZ),1)
+CC         := $(FUZZ_CC)
+ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined \
+              -fno-omit-frame-pointer -fno-sanitize-recover=all -DDJCAL_LIBFUZZER
+LDFLAGS    += -fsanitize=fuzzer,address,undefined
+B := build-fuzz
+endif
+
 LIBS_CORE   = $(call pc_libs,$(PKGS_CORE)) -lm
 LIBS_CONFIG = $(call pc_libs,$(PKGS_CONFIG))
 LIBS_DAEMON = $(call pc_libs,$(PKGS_DAEMON))
@@ -82,6 +96,20 @@ $(B)/djcal: $(CLI_OBJS) $(LIBDJCAL)
 $(B)/tests/%: $(B)/obj/tests/%.o $(TESTUTIL_OBJ) $(LIBDJCAL)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_TEST) $(LIBS_DAEMON) $(LIBS_CONFIG) $(LIBS_CORE)
+
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+$(B)/fuzz/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(LIBDJCAL)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_CONFIG) $(LIBS_CORE)
+
+# Kept between runs: they are not intermediate files to delete.
+.PRECIOUS: $(B)/obj/tests/fuzz/%.o
+
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-run
+
+fuzz-run: $(FUZZ_BINS)
+	sh tests/fuzz/run.sh $(B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Tests run from the top directory; each binary finds its data relative to it.
 # CK_DEFAULT_TIMEOUT is generous for the sanitizer build; no test sleeps.
@@ -190,6 +218,7 @@ check-deb:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all check check-valgrind po-build run deps lint install clean
+.PHONY: all check check-valgrind po-build run deps lint install clean \
+	fuzz fuzz-run
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

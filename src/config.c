@@ -1632,6 +1632,9 @@ cfg_finish(struct cfg_parse *p)
 		cfg_add_default_requirements(cfg);
 }
 
+static int	cfg_parse_buf(const char *, const char *, size_t,
+		    struct config **, char **);
+
 /* Read the whole file; -1 with errno set. */
 static int
 cfg_read_file(const char *path, char **buf, size_t *len)
@@ -1676,9 +1679,8 @@ cfg_read_file(const char *path, char **buf, size_t *len)
 int
 config_load(const char *path, struct config **out, char **cause)
 {
-	struct cfg_parse p;
-	char *buf, *base;
-	size_t len, i;
+	char *buf;
+	size_t len;
 	int rc;
 
 	*out = NULL;
@@ -1689,6 +1691,45 @@ config_load(const char *path, struct config **out, char **cause)
 			xasprintf(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	rc = cfg_parse_buf(path, buf, len, out, cause);
+	free(buf);
+	return rc;
+}
+
+int
+config_load_buffer(const char *name, const char *buf, size_t len,
+    struct config **out, char **cause)
+{
+	char *copy;
+	int rc;
+
+	*out = NULL;
+	if (cause != NULL)
+		*cause = NULL;
+	if (len >= CONFIG_MAX_FILE) {
+		if (cause != NULL)
+			xasprintf(cause, "%s: %s", name, strerror(EFBIG));
+		return -1;
+	}
+	/* NUL-terminated, as cfg_read_file leaves a file's bytes. */
+	copy = xmalloc(len + 1);
+	memcpy(copy, buf, len);
+	copy[len] = '\0';
+	rc = cfg_parse_buf(name, copy, len, out, cause);
+	free(copy);
+	return rc;
+}
+
+/* Parse a file's bytes (buf[len] is NUL; borrowed): config_load's and
+ * config_load_buffer's common path. */
+static int
+cfg_parse_buf(const char *path, const char *buf, size_t len,
+    struct config **out, char **cause)
+{
+	struct cfg_parse p;
+	char *base;
+	size_t i;
+	int rc;
 
 	memset(&p, 0, sizeof p);
 	p.file = path;
@@ -1701,7 +1742,6 @@ config_load(const char *path, struct config **out, char **cause)
 		if (cause != NULL)
 			xasprintf(cause, "%s: current directory: %s", path,
 			    strerror(errno));
-		free(buf);
 		free(p.secdesc);
 		return -1;
 	}
@@ -1728,7 +1768,6 @@ config_load(const char *path, struct config **out, char **cause)
 	free(p.errs);
 	free(p.secdesc);
 	free(p.dir);
-	free(buf);
 	return *out != NULL ? 0 : -1;
 }
 

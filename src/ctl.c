@@ -64,6 +64,7 @@ struct ctl_conn {
 	int			 closing;	/* close once output is sent */
 	int			 drop;		/* close now: set while busy */
 	int			 busy;		/* inside conn_process */
+	int			 held;		/* ctl_answer frees it */
 	struct ctl_pending	*pending;	/* a refresh in flight */
 	TAILQ_ENTRY(ctl_conn)	 entry;
 
@@ -231,7 +232,7 @@ conn_finished(struct ctl_conn *c)
 static void
 conn_settle(struct ctl_conn *c)
 {
-	if (c->busy)
+	if (c->busy || c->held)
 		return;
 	if (c->drop || conn_finished(c))
 		conn_free(c);
@@ -1161,6 +1162,56 @@ int
 ctl_attach(struct ctl *ctl, int fd, uid_t uid, gid_t gid)
 {
 	return conn_new(ctl, fd, uid, gid, 0);
+}
+
+/*
+ * Why not a socket: a fuzzer runs this hundreds of times a second, and a
+ * socketpair would need the loop to move up to a megabyte each way.  The
+ * connection is real except for its missing fd: its bufferevent is never
+ * enabled, so nothing is read or written; the input is placed in it, EOF
+ * is marked, and conn_process frames and answers it as it would a
+ * half-closed client's.  held keeps conn_settle from freeing it under us
+ * (a dropped or finished connection) so that its output can be taken.
+ */
+char *
+ctl_answer(struct ctl *ctl, uid_t uid, gid_t gid, const void *in, size_t len,
+    size_t *outlen)
+{
+	struct ctl_conn *c;
+	struct evbuffer *inbuf, *out;
+	char *s;
+	size_t n;
+
+	c = xcalloc(1, sizeof *c);
+	c->ctl = ctl;
+	if ((c->bev = bufferevent_socket_new(ctl->base, -1, 0)) == NULL)
+		fatalx("control: cannot create a bufferevent");
+	c->serial = ++ctl->serial;
+	c->uid = uid;
+	c->gid = gid;
+	c->held = 1;
+	TAILQ_INSERT_TAIL(&ctl->conns, c, entry);
+	ctl->nconns++;
+	/* A socket bufferevent keeps its input's end frozen: only its own
+	 * reads may add there. */
+	inbuf = bufferevent_get_input(c->bev);
+	evbuffer_unfreeze(inbuf, 0);
+	if (evbuffer_add(inbuf, in, len) == -1)
+		fatalx("control: out of memory");
+	evbuffer_freeze(inbuf, 0);
+	c->eof = 1;
+	conn_process(c);
+	out = bufferevent_get_output(c->bev);
+	n = evbuffer_get_length(out);
+	s = xmalloc(n + 1);
+	/* And its output's start: only its own writes may take from it. */
+	evbuffer_unfreeze(out, 1);
+	if (evbuffer_remove(out, s, n) != (int)n)
+		fatalx("control: cannot read a reply buffer");
+	s[n] = '\0';
+	*outlen = n;
+	conn_free(c);
+	return s;
 }
 
 size_t

@@ -452,6 +452,37 @@ fail:
 	return -1;
 }
 
+/* PRAGMA quick_check: 0 when "ok", else -1 with its first finding. */
+static int
+store_quick_check(struct store *s, const char *path, char **cause)
+{
+	sqlite3_stmt *st;
+	const unsigned char *t;
+	const char *what, *nl;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st,
+	    NULL) != SQLITE_OK) {
+		set_cause(cause, "%s: the database is corrupt (%s); refusing "
+		    "to use it", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	t = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+	if (t != NULL && strcmp((const char *)t, "ok") == 0) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	/* The finding comes after a line naming the schema ("main"). */
+	what = t != NULL ? (const char *)t : sqlite3_errmsg(s->db);
+	if (strncmp(what, "*** ", 4) == 0 && (nl = strchr(what, '\n')) != NULL)
+		what = nl + 1;
+	set_cause(cause, "%s: the database is corrupt (%s); refusing to use "
+	    "it: move it away or restore a backup", path, what);
+	sqlite3_finalize(st);
+	return -1;
+}
+
 /* Check that the file is ours and current, migrating an older schema. */
 static int
 store_check_schema(struct store *s, const char *path, char **cause)
@@ -476,6 +507,17 @@ store_check_schema(struct store *s, const char *path, char **cause)
 		    "djcal (%d)", path, version, STORE_SCHEMA_VERSION);
 		return -1;
 	}
+	/*
+	 * A damaged file must not be written to: what we wrote would build
+	 * on the damage, and a later repair (or a backup restored over it)
+	 * should find it as it was.  The header and the schema page read
+	 * fine when only a later page is damaged, so read them all: quick_
+	 * check is linear in the file's size (once, at start-up) and leaves
+	 * out integrity_check's index cross-checks.  Read-only opens (the
+	 * CLI, once per command) skip it.
+	 */
+	if (has && !s->rdonly && store_quick_check(s, path, cause) == -1)
+		return -1;
 	if (version == STORE_SCHEMA_VERSION)
 		return 0;
 	if (s->rdonly) {

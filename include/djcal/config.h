@@ -111,6 +111,10 @@ struct config {
  */
 int		 config_load(const char *path, struct config **out,
 		    char **cause);
+/* config_load on bytes already read (the fuzzer's and tests' entry): name
+ * stands for the file's path in messages and for its directory. */
+int		 config_load_buffer(const char *name, const char *buf,
+		    size_t len, struct config **out, char **cause);
 /* The built-in defaults, as if read from an empty file. Caller frees. */
 struct config	*config_default(void);
 void		 config_free(struct config *);

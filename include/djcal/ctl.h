@@ -80,6 +80,16 @@ void		 ctl_set_config(struct ctl *, const struct config *);
  * socketpair(), and for connections the daemon accepts itself.
  */
 int		 ctl_attach(struct ctl *, int fd, uid_t uid, gid_t gid);
+/*
+ * Answer the bytes a client sends before it shuts down writing, as a
+ * connection with these credentials would be answered, without a socket:
+ * the fuzzer's entry to the framing and dispatch.  Returns what the
+ * connection had queued when its input was done (JSON lines; caller frees;
+ * *outlen bytes, NUL-terminated); a refresh that answers later ends it.
+ * Run the loop afterwards: a refresh's done may come from it.
+ */
+char		*ctl_answer(struct ctl *, uid_t uid, gid_t gid, const void *in,
+		    size_t len, size_t *outlen);
 /* Connections open now. */
 size_t		 ctl_clients(const struct ctl *);
 /* Connections that have subscribed. */
