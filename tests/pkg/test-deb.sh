@@ -318,6 +318,8 @@ check "djcald.service and djcald.socket are enabled" sh -c \
      [ -L /etc/systemd/system/sockets.target.wants/djcald.socket ]"
 check "the installed config is valid" \
     djcald --check-config -c /etc/djcald/djcald.conf
+check "djcald's default config is /etc/djcald/djcald.conf" sh -c \
+    "djcald --check-config 2>&1 | grep -q '^/etc/djcald/djcald.conf: ok'"
 
 # Paths agree: unit, socket unit, config, man pages.
 unit=/lib/systemd/system/djcald.service
@@ -435,6 +437,20 @@ upgrade() {
 			ok "still $n occurrences in 2026 (feed unreadable: from the kept database)"
 		else
 			bad "$n occurrences in 2026 after the upgrade, $n_before before"
+		fi
+		# The catalogue in /usr/share/locale, found without
+		# DJCAL_LOCALEDIR: the table's header is not the English one.
+		for l in C zh_CN; do
+			env -u LC_ALL -u LC_MESSAGES LANG=C.UTF-8 LANGUAGE=$l \
+			    djcal --socket "$sock" --color=never upcoming \
+			    --from 2026-01-01 --to 2027-01-01 >"$work/up.$l" 2>&1
+		done
+		if [ -s "$work/up.C" ] && [ "$(head -n 1 "$work/up.C")" != \
+		    "$(head -n 1 "$work/up.zh_CN")" ]; then
+			ok "djcal speaks Chinese under LANGUAGE=zh_CN (installed djcal.mo)"
+		else
+			bad "djcal does not find its Chinese catalogue"
+			sed 's/^/       /' "$work/up.zh_CN"
 		fi
 		stop_daemon
 	else
