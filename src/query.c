@@ -208,6 +208,8 @@ collect(struct store *s, const struct store_filter *f,
     struct dj_occ_list *out, char **cause)
 {
 	struct outside_ctx c;
+	size_t budget;
+	int rc;
 
 	if (store_occurrences(s, f, push_cb, out) == -1) {
 		xasprintf(cause, "database: %s", store_errmsg(s));
@@ -218,12 +220,16 @@ collect(struct store *s, const struct store_filter *f,
 	c.f = f;
 	c.zone = query_zone(s);
 	c.out = out;
-	if (store_series_outside(s, f, outside_row, &c) == -1) {
-		tzmap_free(c.zc.map);
+	/* A window far from the feeds' (any client may ask for one) must
+	 * not walk every long rule stored for long: one budget a query. */
+	budget = recur_budget(RECUR_BUDGET);
+	rc = store_series_outside(s, f, outside_row, &c);
+	recur_budget(budget);
+	tzmap_free(c.zc.map);
+	if (rc == -1) {
 		xasprintf(cause, "database: %s", store_errmsg(s));
 		return -1;
 	}
-	tzmap_free(c.zc.map);
 	return 0;
 }
 

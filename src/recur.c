@@ -75,6 +75,14 @@ struct recur_series {
 	int		 unbounded;
 };
 
+/*
+ * Rule steps that expansions may still take (recur_budget); SIZE_MAX: no
+ * budget.  One variable for the process: the daemon has one thread, and a
+ * budget is set around one feed body or one query.
+ */
+static size_t recur_steps_left = SIZE_MAX;
+static size_t recur_budget_size = SIZE_MAX;	/* as set, for messages */
+
 /* Civil arithmetic */
 
 static long long
@@ -992,6 +1000,16 @@ expand_rules(const struct recur_series *s, const struct master *m,
 				    "instances", RECUR_MAX_INSTANCES);
 				return -1;
 			}
+			if (recur_steps_left != SIZE_MAX &&
+			    recur_steps_left-- == 0) {
+				recur_steps_left = 0;
+				icalrecur_iterator_free(it);
+				free(grp);
+				xasprintf(cause, "recurrence not expanded: the "
+				    "budget of %zu rule steps is spent (too "
+				    "many long rules)", recur_budget_size);
+				return -1;
+			}
 			if (monthday && !monthday_match(&m->rules[i], &c))
 				continue;
 			if (!setpos) {
@@ -1142,6 +1160,15 @@ expand_master(const struct recur_series *s, const struct master *m,
 			return rc;
 	}
 	return 0;
+}
+
+size_t
+recur_budget(size_t steps)
+{
+	size_t left = recur_steps_left;
+
+	recur_steps_left = recur_budget_size = steps;
+	return left;
 }
 
 int

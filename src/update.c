@@ -28,6 +28,8 @@ struct update_run {
 	int			 failed;
 	int			 quiet;		/* problems were reported when
 						   the series was first read */
+	size_t			 nproblems;	/* series problems listed */
+	size_t			 more_problems;	/* and not listed */
 };
 
 void
@@ -239,6 +241,13 @@ series_problem(struct update_run *u, const struct ingest_series *s,
 
 	if (u->quiet)
 		return;
+	/* Listed up to the ingest's own limit, then counted: appending to
+	 * one string per broken series of a huge feed is quadratic. */
+	if (u->nproblems >= INGEST_MAX_PROBLEMS) {
+		u->more_problems++;
+		return;
+	}
+	u->nproblems++;
 	xasprintf(&p, "%s%sline %u: uid %s: %s", t != NULL ? t : "",
 	    t != NULL ? "; " : "", s->lines[0], s->uid, what);
 	free(t);
@@ -429,6 +438,7 @@ update_feed_body(const struct update_ctx *ctx, int64_t feed_id, int fallback,
 	struct store_ingest_end end;
 	struct update_run u;
 	char *icause = NULL;
+	size_t budget;
 	int rc;
 
 	memset(res, 0, sizeof *res);
@@ -447,10 +457,22 @@ update_feed_body(const struct update_ctx *ctx, int64_t feed_id, int fallback,
 	sink.zone = sink_zone;
 	sink.series = sink_series;
 	sink.arg = &u;
+	/* A feed of many long rules (a recurrence bomb) must not hold the
+	 * loop for minutes: its expansions share one budget. */
+	budget = recur_budget(RECUR_BUDGET);
 	rc = ingest_body(body, len, &opts, &sink, &rep, &icause);
 	if (rc == 0 && rep.truncated && !store_ingest_same_window(u.in) &&
 	    reexpand_unseen(&u, feed_id) == -1)
 		rc = -1;
+	recur_budget(budget);
+	if (u.more_problems > 0) {
+		char *t;
+
+		xasprintf(&t, "%s; and %zu more", res->problems,
+		    u.more_problems);
+		free(res->problems);
+		res->problems = t;
+	}
 	free(u.items);
 	free(u.occs);
 	own_free(&u);

@@ -18,6 +18,10 @@
  * many FREQ x INTERVAL steps from DTSTART, since libical steps through
  * every one whether or not its BY* parts match. */
 #define RECUR_MAX_INSTANCES	200000
+/* The rule steps one feed body's expansions may take together, and one
+ * query's (recur_budget): RECUR_MAX_INSTANCES bounds a series, this a
+ * body of many.  A step costs about 1-5 us. */
+#define RECUR_BUDGET		(10 * RECUR_MAX_INSTANCES)
 /* 9999-12-31T23:59:59Z: the end of time as iCalendar can write it. */
 #define RECUR_FAR_FUTURE	((time_t)253402300799LL)
 
@@ -82,6 +86,15 @@ typedef int	(*recur_cb)(const struct recur_occ *, void *arg);
 int		 recur_expand(const struct recur_series *, time_t from,
 		    time_t to, enum recur_mode, recur_cb cb, void *arg,
 		    char **cause);
+
+/*
+ * Give every expansion from now on (recur_series_new's walk of a COUNT
+ * rule for its span too) a shared budget of steps: once it is spent, an
+ * expansion stops as at RECUR_MAX_INSTANCES, with a cause that says so (a
+ * span becomes unbounded).  SIZE_MAX: no budget (the default).  Returns
+ * the steps that were left, so a caller can put them back.
+ */
+size_t		 recur_budget(size_t steps);
 
 /*
  * The properties of an icaltimetype-valued property as djcal needs them:
