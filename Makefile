@@ -91,7 +91,7 @@ $(B)/djcald: $(DAEMON_OBJS) $(LIBDJCAL)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_CONFIG) $(LIBS_CORE)
 
 $(B)/djcal: $(CLI_OBJS) $(LIBDJCAL)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CORE)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CONFIG) $(LIBS_CORE)
 
 $(B)/tests/%: $(B)/obj/tests/%.o $(TESTUTIL_OBJ) $(LIBDJCAL)
 	@mkdir -p $(dir $@)

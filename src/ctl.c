@@ -29,6 +29,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "djcal/branch.h"
 #include "djcal/ctl.h"
 #include "djcal/log.h"
 #include "djcal/proto.h"
@@ -639,6 +640,239 @@ op_export(struct ctl_conn *c, json_t *req, json_t *id)
 	return j;
 }
 
+/* Party-branch work (issue 7) */
+
+/* Longest member name or leave reason, in bytes. */
+#define CTL_NAME_MAX		256
+
+/*
+ * A required, non-empty text field (a member's name, a UID) without
+ * control characters and at most CTL_NAME_MAX bytes: it is shown in
+ * tables and stored for good.  0 or -1 with *cause.
+ */
+static int
+text_field(json_t *req, const char *key, int required, const char **out,
+    char **cause)
+{
+	const unsigned char *p;
+
+	if (proto_field_string(req, key, out, cause) == -1)
+		return -1;
+	if (*out == NULL) {
+		if (!required)
+			return 0;
+		xasprintf(cause, "%s: missing", key);
+		return -1;
+	}
+	if (required && **out == '\0') {
+		xasprintf(cause, "%s: empty", key);
+		return -1;
+	}
+	if (strlen(*out) > CTL_NAME_MAX) {
+		xasprintf(cause, "%s: longer than %d bytes", key,
+		    CTL_NAME_MAX);
+		return -1;
+	}
+	for (p = (const unsigned char *)*out; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			xasprintf(cause, "%s: control characters are not "
+			    "allowed", key);
+			return -1;
+		}
+	return 0;
+}
+
+/* The occurrence fields of checkin and attendance: uid, start, feed. */
+static int
+occurrence_fields(json_t *req, const struct tz *z, const char **uid,
+    time_t *start, const char **feed, char **cause)
+{
+	int present;
+
+	if (text_field(req, "uid", 1, uid, cause) == -1 ||
+	    proto_field_time(req, "start", z, start, &present, cause) == -1)
+		return -1;
+	if (!present) {
+		xasprintf(cause, "start: missing");
+		return -1;
+	}
+	return proto_field_string(req, "feed", feed, cause);
+}
+
+/* The not_found reply for an occurrence that does not exist. */
+static json_t *
+no_occurrence(json_t *id, const char *feed, const char *uid, time_t start,
+    const struct tz *z)
+{
+	char *q = proto_quote(uid, 64), *t = proto_format_time(start, 0, z);
+	char *f = feed != NULL ? proto_quote(feed, 64) : NULL, *cause;
+
+	if (f != NULL)
+		xasprintf(&cause, "no occurrence of %s starting at %s in feed "
+		    "%s", q, t, f);
+	else
+		xasprintf(&cause, "no occurrence of %s starting at %s", q, t);
+	free(q);
+	free(t);
+	free(f);
+	return error_reply(id, PROTO_E_NOT_FOUND, cause);
+}
+
+static json_t *
+op_checkin(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct store *s = c->ctl->env.store;
+	const struct tz *z = query_zone(s);
+	const char *uid, *feed, *member, *leave;
+	struct branch_checkin bc;
+	char *cause = NULL;
+	time_t start;
+	json_t *j;
+	int rc;
+
+	if (occurrence_fields(req, z, &uid, &start, &feed, &cause) == -1 ||
+	    text_field(req, "member", 1, &member, &cause) == -1 ||
+	    text_field(req, "leave", 0, &leave, &cause) == -1)
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	rc = branch_checkin(s, feed, uid, start, member, leave,
+	    ctl_now(c->ctl), &bc, &cause);
+	if (rc == 1)
+		return no_occurrence(id, feed, uid, start, z);
+	if (rc == -1) {
+		log_warnx("control: checkin: %s", cause);
+		return error_reply(id, PROTO_E_INTERNAL, cause);
+	}
+	log_info("control: client %lu (uid %lu): %s %s at %s (feed %s)",
+	    c->serial, (unsigned long)c->uid, leave != NULL ? "leave for" :
+	    "checkin of", member, uid, bc.feed);
+	j = proto_ok(id);
+	json_object_set_new(j, "checkin", branch_checkin_json(&bc, z));
+	branch_checkin_clear(&bc);
+	return j;
+}
+
+static json_t *
+op_attendance(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct store *s = c->ctl->env.store;
+	const struct tz *z = query_zone(s);
+	const char *uid, *feed;
+	struct branch_checkin *v;
+	char *cause = NULL;
+	time_t start;
+	size_t n, i;
+	json_t *j, *a;
+	int rc;
+
+	if (occurrence_fields(req, z, &uid, &start, &feed, &cause) == -1)
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	rc = branch_attendance(s, feed, uid, start, &v, &n, &cause);
+	if (rc == 1)
+		return no_occurrence(id, feed, uid, start, z);
+	if (rc == -1) {
+		log_warnx("control: attendance: %s", cause);
+		return error_reply(id, PROTO_E_INTERNAL, cause);
+	}
+	a = json_array();
+	for (i = 0; i < n; i++) {
+		json_array_append_new(a, branch_checkin_json(&v[i], z));
+		branch_checkin_clear(&v[i]);
+	}
+	free(v);
+	j = proto_ok(id);
+	json_object_set_new(j, "attendance", a);
+	return j;
+}
+
+static json_t *
+op_hours(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct store *s = c->ctl->env.store;
+	struct branch_hours *v;
+	const char *member;
+	char *cause = NULL;
+	size_t n, i;
+	json_t *j, *a;
+	int year;
+
+	if (proto_field_year(req, "year", query_zone(s), ctl_now(c->ctl),
+	    &year, &cause) == -1 ||
+	    proto_field_string(req, "member", &member, &cause) == -1)
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	if (branch_hours(s, year, member, &v, &n, &cause) == -1) {
+		log_warnx("control: hours: %s", cause);
+		return error_reply(id, PROTO_E_INTERNAL, cause);
+	}
+	a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:f, s:i}",
+		    "member", v[i].member, "hours", v[i].hours, "count",
+		    v[i].count));
+	branch_hours_free(v, n);
+	j = proto_ok(id);
+	json_object_set_new(j, "year", json_integer(year));
+	json_object_set_new(j, "hours", a);
+	return j;
+}
+
+/* Move every member of a reply object (from branch.c) into j. */
+static json_t *
+merge_reply(json_t *j, json_t *body)
+{
+	json_object_update(j, body);
+	json_decref(body);
+	return j;
+}
+
+static json_t *
+op_stats(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct store *s = c->ctl->env.store;
+	struct branch_stat *rows;
+	const char *branch;
+	char *cause = NULL;
+	size_t n;
+	json_t *j;
+	int year;
+
+	if (proto_field_year(req, "year", query_zone(s), ctl_now(c->ctl),
+	    &year, &cause) == -1 ||
+	    proto_field_string(req, "branch", &branch, &cause) == -1)
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	if (branch_stats(s, year, branch, ctl_now(c->ctl), &rows, &n,
+	    &cause) == -1) {
+		log_warnx("control: stats: %s", cause);
+		return error_reply(id, PROTO_E_INTERNAL, cause);
+	}
+	j = merge_reply(proto_ok(id), branch_stats_json(year, rows, n));
+	free(rows);
+	return j;
+}
+
+static json_t *
+op_compliance(struct ctl_conn *c, json_t *req, json_t *id)
+{
+	struct store *s = c->ctl->env.store;
+	struct branch_compliance bc;
+	const char *branch;
+	char *cause = NULL;
+	json_t *j;
+	int year;
+
+	if (proto_field_year(req, "year", query_zone(s), ctl_now(c->ctl),
+	    &year, &cause) == -1 ||
+	    proto_field_string(req, "branch", &branch, &cause) == -1)
+		return error_reply(id, PROTO_E_BAD_REQUEST, cause);
+	if (branch_compliance(s, c->ctl->cfg, year, branch, ctl_now(c->ctl),
+	    &bc, &cause) == -1) {
+		log_warnx("control: compliance: %s", cause);
+		return error_reply(id, PROTO_E_INTERNAL, cause);
+	}
+	j = merge_reply(proto_ok(id), branch_compliance_json(&bc));
+	branch_compliance_free(&bc);
+	return j;
+}
+
 /* Subscriptions */
 
 /* Whether a message is one a subscriber asked for. */
@@ -834,6 +1068,11 @@ static const struct ctl_op {
 	{ "refresh", op_refresh, CTL_OP_WRITE },
 	{ "export", op_export, 0 },
 	{ "subscribe", op_subscribe, 0 },
+	{ "checkin", op_checkin, CTL_OP_WRITE },
+	{ "attendance", op_attendance, 0 },
+	{ "hours", op_hours, 0 },
+	{ "stats", op_stats, 0 },
+	{ "compliance", op_compliance, 0 },
 };
 
 /* Handle one request line; the reply is queued (or, for refresh, will be). */

@@ -441,6 +441,28 @@ proto_field_uint(json_t *req, const char *key, unsigned long long max,
 }
 
 int
+proto_field_year(json_t *req, const char *key, const struct tz *z,
+    time_t now, int *year, char **cause)
+{
+	json_t *v = field(req, key);
+	struct tz_civil c;
+
+	if (v == NULL) {
+		tz_from_utc(z, now, &c);
+		*year = c.year;
+		return 0;
+	}
+	if (!json_is_integer(v) || json_integer_value(v) < PROTO_YEAR_MIN ||
+	    json_integer_value(v) > PROTO_YEAR_MAX) {
+		xasprintf(cause, "%s: expected a year from %d to %d", key,
+		    PROTO_YEAR_MIN, PROTO_YEAR_MAX);
+		return -1;
+	}
+	*year = (int)json_integer_value(v);
+	return 0;
+}
+
+int
 proto_field_categories(json_t *req, const char *key, unsigned *mask,
     char **cause)
 {

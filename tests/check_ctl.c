@@ -1093,6 +1093,57 @@ static const struct {
 	    "bad_request", 5, "category" },
 	{ "{\"id\":5,\"op\":\"export\",\"feed\":{}}",
 	    "bad_request", 5, "feed: expected a string" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"start\":\"2026-12-08\","
+	  "\"member\":\"张三\"}", "bad_request", 5, "uid: missing" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"uid\":\"\","
+	  "\"start\":\"2026-12-08\",\"member\":\"张三\"}",
+	    "bad_request", 5, "uid: empty" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"uid\":7,"
+	  "\"start\":\"2026-12-08\",\"member\":\"张三\"}",
+	    "bad_request", 5, "uid: expected a string" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"uid\":\"u\","
+	  "\"member\":\"张三\"}", "bad_request", 5, "start: missing" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"uid\":\"u\","
+	  "\"start\":\"tomorow\",\"member\":\"张三\"}",
+	    "bad_request", 5, "start: not a time: \"tomorow\"" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"uid\":\"u\","
+	  "\"start\":\"2026-12-08\"}", "bad_request", 5,
+	    "member: missing" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"uid\":\"u\","
+	  "\"start\":\"2026-12-08\",\"member\":\"\"}", "bad_request", 5,
+	    "member: empty" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"uid\":\"u\","
+	  "\"start\":\"2026-12-08\",\"member\":[\"张三\"]}",
+	    "bad_request", 5, "member: expected a string" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"uid\":\"u\","
+	  "\"start\":\"2026-12-08\",\"member\":\"张\\u001b[31m\"}",
+	    "bad_request", 5, "member: control characters" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"uid\":\"u\","
+	  "\"start\":\"2026-12-08\",\"member\":\"张三\",\"leave\":1}",
+	    "bad_request", 5, "leave: expected a string" },
+	{ "{\"id\":5,\"op\":\"checkin\",\"uid\":\"u\","
+	  "\"start\":\"2026-12-08\",\"member\":\"张三\",\"feed\":2}",
+	    "bad_request", 5, "feed: expected a string" },
+	{ "{\"id\":5,\"op\":\"attendance\",\"uid\":\"u\"}",
+	    "bad_request", 5, "start: missing" },
+	{ "{\"id\":5,\"op\":\"attendance\",\"start\":\"2026-12-08\"}",
+	    "bad_request", 5, "uid: missing" },
+	{ "{\"id\":5,\"op\":\"hours\",\"year\":\"2026\"}",
+	    "bad_request", 5, "year: expected a year from 1900 to 9999" },
+	{ "{\"id\":5,\"op\":\"hours\",\"member\":5}",
+	    "bad_request", 5, "member: expected a string" },
+	{ "{\"id\":5,\"op\":\"stats\",\"year\":1899}",
+	    "bad_request", 5, "year: expected a year" },
+	{ "{\"id\":5,\"op\":\"stats\",\"year\":10000}",
+	    "bad_request", 5, "year: expected a year" },
+	{ "{\"id\":5,\"op\":\"stats\",\"year\":2026.5}",
+	    "bad_request", 5, "year: expected a year" },
+	{ "{\"id\":5,\"op\":\"stats\",\"branch\":[]}",
+	    "bad_request", 5, "branch: expected a string" },
+	{ "{\"id\":5,\"op\":\"compliance\",\"year\":-1}",
+	    "bad_request", 5, "year: expected a year" },
+	{ "{\"id\":5,\"op\":\"compliance\",\"branch\":1}",
+	    "bad_request", 5, "branch: expected a string" },
 };
 
 START_TEST(test_bad_request)
@@ -2166,6 +2217,345 @@ START_TEST(test_subscriber_not_reading_dropped)
 }
 END_TEST
 
+/* Party-branch work: checkin, attendance, hours, stats, compliance */
+
+#define ZWH	"\"uid\":\"zhibu-20261208@example.org\"," \
+		"\"start\":\"2026-12-08T15:00:00+08:00\""
+
+START_TEST(test_checkin_attendance)
+{
+	struct client *c = cl_root();
+	json_t *r, *o, *a;
+
+	r = rpc(c, "{\"op\":\"checkin\",\"id\":3," ZWH ",\"member\":\"张三\"}");
+	assert_ok(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "id")), 3);
+	o = json_object_get(r, "checkin");
+	ck_assert_str_eq(jstr(o, "feed"), "study");
+	ck_assert_str_eq(jstr(o, "uid"), "zhibu-20261208@example.org");
+	ck_assert_str_eq(jstr(o, "summary"), "12月支委会");
+	ck_assert_str_eq(jstr(o, "category"), "study");
+	ck_assert_str_eq(jstr(o, "start"), "2026-12-08T15:00:00+08:00");
+	ck_assert_str_eq(jstr(o, "end"), "2026-12-08T16:30:00+08:00");
+	ck_assert_str_eq(jstr(o, "member"), "张三");
+	ck_assert_str_eq(jstr(o, "status"), "present");
+	ck_assert(json_is_null(json_object_get(o, "reason")));
+	ck_assert_str_eq(jstr(o, "recorded"), "2026-12-01T00:00:00+08:00");
+	json_decref(r);
+
+	/* 请假, in the feed named, with the start as wall-clock time. */
+	r = rpc(c, "{\"op\":\"checkin\",\"uid\":\"zhibu-20261208@example.org\","
+	    "\"start\":\"2026-12-08 15:00\",\"feed\":\"study\","
+	    "\"member\":\"李四\",\"leave\":\"出差\"}");
+	assert_ok(r);
+	o = json_object_get(r, "checkin");
+	ck_assert_str_eq(jstr(o, "status"), "leave");
+	ck_assert_str_eq(jstr(o, "reason"), "出差");
+	json_decref(r);
+
+	r = rpc(c, "{\"op\":\"attendance\"," ZWH "}");
+	assert_ok(r);
+	a = json_object_get(r, "attendance");
+	ck_assert_uint_eq(json_array_size(a), 2);
+	ck_assert_str_eq(jstr(json_array_get(a, 0), "member"), "张三");
+	ck_assert_str_eq(jstr(json_array_get(a, 0), "status"), "present");
+	ck_assert_str_eq(jstr(json_array_get(a, 1), "member"), "李四");
+	ck_assert_str_eq(jstr(json_array_get(a, 1), "status"), "leave");
+	json_decref(r);
+
+	/* Checking in again replaces the member's record. */
+	r = rpc(c, "{\"op\":\"checkin\"," ZWH ",\"member\":\"李四\"}");
+	assert_ok(r);
+	json_decref(r);
+	r = rpc(c, "{\"op\":\"attendance\"," ZWH ",\"feed\":\"study\"}");
+	assert_ok(r);
+	a = json_object_get(r, "attendance");
+	ck_assert_uint_eq(json_array_size(a), 2);
+	ck_assert_str_eq(jstr(json_array_get(a, 1), "status"), "present");
+	json_decref(r);
+
+	/* An occurrence with nobody yet: an empty list. */
+	r = rpc(c, "{\"op\":\"attendance\",\"uid\":\"party-day@example.org\","
+	    "\"start\":\"2026-03-05T14:30:00+08:00\"}");
+	assert_ok(r);
+	ck_assert_uint_eq(json_array_size(json_object_get(r, "attendance")),
+	    0);
+	json_decref(r);
+	cl_free(c);
+}
+END_TEST
+
+static const struct {
+	const char	*req;
+	const char	*message;
+} notfound_rows[] = {
+	{ "{\"op\":\"checkin\",\"uid\":\"nosuch@example.org\","
+	  "\"start\":\"2026-12-08T15:00:00+08:00\",\"member\":\"张三\"}",
+	  "no occurrence of nosuch@example.org starting at "
+	  "2026-12-08T15:00:00+08:00" },
+	/* The right UID at another time. */
+	{ "{\"op\":\"checkin\",\"uid\":\"zhibu-20261208@example.org\","
+	  "\"start\":\"2026-12-08T15:01:00+08:00\",\"member\":\"张三\"}",
+	  "no occurrence of zhibu-20261208@example.org" },
+	/* A recurring one at a date it does not recur on. */
+	{ "{\"op\":\"checkin\",\"uid\":\"party-day@example.org\","
+	  "\"start\":\"2026-03-06T14:30:00+08:00\",\"member\":\"张三\"}",
+	  "no occurrence of party-day@example.org" },
+	/* The right occurrence in another feed. */
+	{ "{\"op\":\"checkin\"," ZWH ",\"feed\":\"tasks\","
+	  "\"member\":\"张三\"}", "in feed tasks" },
+	{ "{\"op\":\"attendance\",\"uid\":\"nosuch@example.org\","
+	  "\"start\":\"2026-12-08\"}",
+	  "no occurrence of nosuch@example.org starting at "
+	  "2026-12-08T00:00:00+08:00" },
+};
+
+START_TEST(test_checkin_not_found)
+{
+	struct client *c = cl_root();
+	json_t *r;
+
+	r = rpc(c, notfound_rows[_i].req);
+	assert_error(r, "not_found");
+	ck_assert_msg(strstr(err_message(r), notfound_rows[_i].message) !=
+	    NULL, "message \"%s\" lacks \"%s\"", err_message(r),
+	    notfound_rows[_i].message);
+	json_decref(r);
+	/* Nothing was recorded. */
+	r = rpc(c, "{\"op\":\"attendance\"," ZWH "}");
+	assert_ok(r);
+	ck_assert_uint_eq(json_array_size(json_object_get(r, "attendance")),
+	    0);
+	json_decref(r);
+	cl_free(c);
+}
+END_TEST
+
+/* checkin is a write: a user outside admin_group is refused; reading the
+ * attendance, hours, stats and compliance is open to everyone. */
+START_TEST(test_checkin_forbidden)
+{
+	gid_t gid = getgid() == NOBODY ? NOBODY - 1 : NOBODY;
+	const char *reads[] = {
+		"{\"op\":\"attendance\"," ZWH "}",
+		"{\"op\":\"hours\"}",
+		"{\"op\":\"stats\"}",
+		"{\"op\":\"compliance\"}",
+	};
+	struct client *c = cl_attach(NOBODY, gid);
+	json_t *r;
+	size_t i;
+
+	r = rpc(c, "{\"op\":\"checkin\",\"id\":9," ZWH ",\"member\":\"张三\"}");
+	assert_error(r, "forbidden");
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "id")), 9);
+	ck_assert_ptr_nonnull(strstr(err_message(r), "checkin:"));
+	json_decref(r);
+	for (i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+		r = rpc(c, reads[i]);
+		assert_ok(r);
+		json_decref(r);
+	}
+	r = rpc(c, "{\"op\":\"attendance\"," ZWH "}");
+	ck_assert_uint_eq(json_array_size(json_object_get(r, "attendance")),
+	    0);
+	json_decref(r);
+	cl_free(c);
+
+	/* The admin group's members may. */
+	c = cl_attach(NOBODY, getgid());
+	r = rpc(c, "{\"op\":\"checkin\"," ZWH ",\"member\":\"张三\"}");
+	assert_ok(r);
+	json_decref(r);
+	cl_free(c);
+}
+END_TEST
+
+/* The row of a stats reply for a category and meeting type (NULL). */
+static json_t *
+stats_row(json_t *r, const char *category, const char *mt)
+{
+	json_t *o, *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "rows"), i, o) {
+		v = json_object_get(o, "meeting_type");
+		if (strcmp(jstr(o, "category"), category) == 0 &&
+		    (mt == NULL ? json_is_null(v) : json_is_string(v) &&
+		    strcmp(json_string_value(v), mt) == 0))
+			return o;
+	}
+	ck_abort_msg("no row %s/%s", category, mt != NULL ? mt : "-");
+	return NULL;
+}
+
+static long long
+jint(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(json_is_integer(v), "%s: not an integer", key);
+	return (long long)json_integer_value(v);
+}
+
+START_TEST(test_stats)
+{
+	struct client *c = cl_root();
+	json_t *r, *o;
+
+	r = rpc(c, "{\"op\":\"checkin\"," ZWH ",\"member\":\"张三\"}");
+	json_decref(r);
+	r = rpc(c, "{\"op\":\"checkin\"," ZWH ",\"member\":\"李四\","
+	    "\"leave\":\"病假\"}");
+	json_decref(r);
+
+	/* Without year: this year in the daemon's zone. */
+	r = rpc(c, "{\"op\":\"stats\",\"id\":1}");
+	assert_ok(r);
+	ck_assert_int_eq(jint(r, "year"), 2026);
+	ck_assert(json_is_array(json_object_get(r, "rows")));
+	/* 主题党日 on the 5th: January to November held, December to come. */
+	o = stats_row(r, "party-day", NULL);
+	ck_assert_int_eq(jint(o, "held"), 11);
+	ck_assert_int_eq(jint(o, "upcoming"), 1);
+	ck_assert_int_eq(jint(o, "cancelled"), 0);
+	ck_assert_int_eq(jint(o, "checkins"), 0);
+	ck_assert(json_is_null(json_object_get(o, "attendance_rate")));
+	o = stats_row(r, "study", NULL);
+	ck_assert_int_eq(jint(o, "held"), 0);
+	ck_assert_int_eq(jint(o, "upcoming"), 1);
+	ck_assert_int_eq(jint(o, "checkins"), 1);
+	ck_assert(json_real_value(json_object_get(o, "attendance_rate")) ==
+	    0.5);
+	o = stats_row(r, "study", "branch-committee");
+	ck_assert_int_eq(jint(o, "upcoming"), 1);
+	ck_assert_int_eq(jint(o, "checkins"), 1);
+	o = stats_row(r, "volunteer", NULL);
+	ck_assert_int_eq(jint(o, "upcoming"), 1);
+	ck_assert(json_is_number(json_object_get(o, "volunteer_hours")));
+	json_decref(r);
+
+	r = rpc(c, "{\"op\":\"stats\",\"year\":2026,"
+	    "\"branch\":\"机关党支部\"}");
+	assert_ok(r);
+	ck_assert_int_eq(jint(stats_row(r, "party-day", NULL), "held"), 11);
+	json_decref(r);
+	r = rpc(c, "{\"op\":\"stats\",\"year\":2026,\"branch\":\"无此支部\"}");
+	assert_ok(r);
+	ck_assert_uint_eq(json_array_size(json_object_get(r, "rows")), 0);
+	json_decref(r);
+	/* Any year: 2030 has only the monthly 主题党日, all to come. */
+	r = rpc(c, "{\"op\":\"stats\",\"year\":2030}");
+	assert_ok(r);
+	ck_assert_int_eq(jint(r, "year"), 2030);
+	ck_assert_uint_eq(json_array_size(json_object_get(r, "rows")), 1);
+	ck_assert_int_eq(jint(stats_row(r, "party-day", NULL), "upcoming"),
+	    12);
+	json_decref(r);
+	cl_free(c);
+}
+END_TEST
+
+START_TEST(test_hours)
+{
+	struct client *c = cl_root();
+	json_t *r, *a;
+
+	r = rpc(c, "{\"op\":\"checkin\",\"uid\":"
+	    "\"volunteer-20261212@example.org\",\"start\":\"2026-12-12\","
+	    "\"member\":\"王五\"}");
+	assert_ok(r);
+	json_decref(r);
+	r = rpc(c, "{\"op\":\"checkin\"," ZWH ",\"member\":\"王五\"}");
+	json_decref(r);
+
+	r = rpc(c, "{\"op\":\"hours\"}");
+	assert_ok(r);
+	ck_assert_int_eq(jint(r, "year"), 2026);
+	a = json_object_get(r, "hours");
+	/* The study meeting adds nothing: only volunteer occurrences. */
+	ck_assert_uint_eq(json_array_size(a), 1);
+	ck_assert_str_eq(jstr(json_array_get(a, 0), "member"), "王五");
+	ck_assert_int_eq(jint(json_array_get(a, 0), "count"), 1);
+	ck_assert(json_number_value(json_object_get(json_array_get(a, 0),
+	    "hours")) > 0);
+	json_decref(r);
+	r = rpc(c, "{\"op\":\"hours\",\"year\":2026,\"member\":\"张三\"}");
+	assert_ok(r);
+	ck_assert_uint_eq(json_array_size(json_object_get(r, "hours")), 0);
+	json_decref(r);
+	r = rpc(c, "{\"op\":\"hours\",\"year\":2025,\"member\":\"王五\"}");
+	assert_ok(r);
+	ck_assert_int_eq(jint(r, "year"), 2025);
+	ck_assert_uint_eq(json_array_size(json_object_get(r, "hours")), 0);
+	json_decref(r);
+	cl_free(c);
+}
+END_TEST
+
+/* The requirement of that name in a compliance reply. */
+static json_t *
+requirement(json_t *r, const char *name)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(json_object_get(r, "requirements"), i, o)
+		if (strcmp(jstr(o, "name"), name) == 0)
+			return o;
+	ck_abort_msg("no requirement %s", name);
+	return NULL;
+}
+
+START_TEST(test_compliance)
+{
+	struct client *c = cl_root();
+	json_t *r, *q, *p;
+
+	r = rpc(c, "{\"op\":\"compliance\",\"year\":2026}");
+	assert_ok(r);
+	ck_assert_int_eq(jint(r, "year"), 2026);
+	/* The defaults: 三会一课 and 主题党日. */
+	ck_assert_uint_eq(json_array_size(json_object_get(r,
+	    "requirements")), 5);
+	q = requirement(r, "主题党日");
+	ck_assert_str_eq(jstr(q, "category"), "party-day");
+	ck_assert(json_is_null(json_object_get(q, "meeting_type")));
+	ck_assert_str_eq(jstr(q, "cadence"), "month");
+	ck_assert_str_eq(jstr(q, "status"), "green");
+	ck_assert_uint_eq(json_array_size(json_object_get(q, "periods")), 12);
+	p = json_array_get(json_object_get(q, "periods"), 0);
+	ck_assert_str_eq(jstr(p, "period"), "2026-01");
+	ck_assert_int_eq(jint(p, "held"), 1);
+	ck_assert_int_eq(jint(p, "scheduled"), 0);
+	ck_assert(json_is_false(json_object_get(p, "missing")));
+	p = json_array_get(json_object_get(q, "periods"), 11);
+	ck_assert_int_eq(jint(p, "held"), 0);
+	ck_assert_int_eq(jint(p, "scheduled"), 1);
+	/* 支委会 only in December: every earlier month missed. */
+	q = requirement(r, "支委会");
+	ck_assert_str_eq(jstr(q, "meeting_type"), "branch-committee");
+	ck_assert_str_eq(jstr(q, "status"), "red");
+	p = json_array_get(json_object_get(q, "periods"), 0);
+	ck_assert(json_is_true(json_object_get(p, "missing")));
+	q = requirement(r, "党课");
+	ck_assert_str_eq(jstr(q, "cadence"), "quarter");
+	ck_assert_uint_eq(json_array_size(json_object_get(q, "periods")), 4);
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(q, "periods"),
+	    1), "period"), "2026-Q2");
+	json_decref(r);
+
+	/* Without year: this year; the reply is the same object. */
+	r = rpc(c, "{\"op\":\"compliance\",\"id\":2,"
+	    "\"branch\":\"机关党支部\"}");
+	assert_ok(r);
+	ck_assert_int_eq(jint(r, "year"), 2026);
+	ck_assert_str_eq(jstr(requirement(r, "主题党日"), "status"), "green");
+	json_decref(r);
+	cl_free(c);
+}
+END_TEST
+
 static Suite *
 ctl_suite(void)
 {
@@ -2196,6 +2586,18 @@ ctl_suite(void)
 	tcase_add_test(tc, test_authorisation_supplementary);
 	tcase_add_test(tc, test_set_config);
 	tcase_add_test(tc, test_listen_stale_and_live);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("branch");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_checkin_attendance);
+	tcase_add_loop_test(tc, test_checkin_not_found, 0,
+	    sizeof notfound_rows / sizeof notfound_rows[0]);
+	tcase_add_test(tc, test_checkin_forbidden);
+	tcase_add_test(tc, test_stats);
+	tcase_add_test(tc, test_hours);
+	tcase_add_test(tc, test_compliance);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

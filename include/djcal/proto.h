@@ -76,6 +76,14 @@ int		 proto_field_time(json_t *req, const char *key,
 int		 proto_field_uint(json_t *req, const char *key,
 		    unsigned long long max, unsigned long long *out,
 		    char **cause);
+/* The years a `year` field may name. */
+#define PROTO_YEAR_MIN		1900
+#define PROTO_YEAR_MAX		9999
+
+/* A year field: an integer from PROTO_YEAR_MIN to PROTO_YEAR_MAX; when
+ * absent, the year of now in zone z.  0 or -1 with *cause. */
+int		 proto_field_year(json_t *req, const char *key,
+		    const struct tz *z, time_t now, int *year, char **cause);
 /* An array of category names as a mask of 1 << enum dj_category; 0 when
  * absent (all categories).  0 or -1. */
 int		 proto_field_categories(json_t *req, const char *key,

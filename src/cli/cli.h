@@ -56,6 +56,11 @@ int	cmd_tasks(struct cli *, int, char **);
 int	cmd_feeds(struct cli *, int, char **);
 int	cmd_refresh(struct cli *, int, char **);
 int	cmd_export(struct cli *, int, char **);
+int	cmd_checkin(struct cli *, int, char **);
+int	cmd_attendance(struct cli *, int, char **);
+int	cmd_hours(struct cli *, int, char **);
+int	cmd_stats(struct cli *, int, char **);
+int	cmd_compliance(struct cli *, int, char **);
 
 /* djcal.c */
 
@@ -115,6 +120,11 @@ int		 client_call(struct cli *, struct client *, json_t *req,
 json_t	*cli_filter_request(const char *op, unsigned categories,
 	    const char *feed, const char *branch);
 
+/* stats.c: a --year argument of the branch-work commands (hours, stats,
+ * compliance), PROTO_YEAR_MIN to PROTO_YEAR_MAX.  0, or -1 after a
+ * message. */
+int	cli_year_arg(const char *opt, const char *arg, int *year);
+
 /* output.c */
 
 /* Print a JSON value on stdout, indented, and a newline. */
@@ -131,6 +141,18 @@ char	*cli_date(const struct cli *, time_t);
 char	*cli_datetime(const struct cli *, time_t);
 /* The translated name of a category ("学习"). */
 const char *cli_category_label(enum dj_category);
+/* The translated name of a meeting type ("支委会"); NULL for none. */
+const char *cli_meeting_label(enum dj_meeting);
+/* A month's abbreviated name ("Jan", "1月"), month 1 to 12. */
+const char *cli_month_label(int month);
+/* Hours as people write them: "4", "2.5", "1.25".  Caller frees. */
+char	*cli_hours_text(double);
+/* A copy of text that may come from a feed, fit for a terminal: tabs
+ * and line breaks become blanks, other control characters '?'.  Caller
+ * frees. */
+char	*cli_clean(const char *);
+/* Print a line that may hold feed text, as cli_clean makes it. */
+void	cli_puts(const char *);
 /* The SGR colour of a category, or NULL. */
 const char *cli_category_sgr(enum dj_category);
 /* Print a table to stdout with the CLI's colour and width. */

@@ -41,6 +41,14 @@ static const struct cli_cmd commands[] = {
 	{ "refresh", cmd_refresh, "refresh [FEED]", 1 },
 	{ "export", cmd_export, "export [--category C]... [--branch B] "
 	    "[--feed F]", 1 },
+	{ "checkin", cmd_checkin, "checkin UID START --member NAME "
+	    "[--leave REASON] [--feed F]", 1 },
+	{ "attendance", cmd_attendance, "attendance UID START [--feed F]",
+	    0 },
+	{ "hours", cmd_hours, "hours [--year Y] [--member NAME]", 0 },
+	{ "stats", cmd_stats, "stats [--year Y] [--branch B] [--csv]", 0 },
+	{ "compliance", cmd_compliance, "compliance [--year Y] [--branch B] "
+	    "[--config FILE]", 0 },
 };
 
 #define NCOMMANDS	(sizeof commands / sizeof commands[0])

@@ -60,6 +60,62 @@ cli_category_label(enum dj_category cat)
 }
 
 const char *
+cli_meeting_label(enum dj_meeting mt)
+{
+	if ((int)mt <= DJ_MT_NONE || mt >= DJ_MT_COUNT)
+		return NULL;
+	return _(meeting_labels[mt]);
+}
+
+char *
+cli_hours_text(double h)
+{
+	char *s;
+	size_t n;
+
+	xasprintf(&s, "%.2f", h);
+	n = strlen(s);
+	while (n > 0 && s[n - 1] == '0')
+		s[--n] = '\0';
+	if (n > 0 && s[n - 1] == '.')
+		s[--n] = '\0';
+	return s;
+}
+
+char *
+cli_clean(const char *s)
+{
+	const unsigned char *p;
+	char *v, *q;
+
+	/* As clitext does for table cells: feed text must not drive the
+	 * terminal. */
+	v = q = xmalloc(strlen(s) + 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\t' || *p == '\n' || *p == '\r')
+			*q++ = ' ';
+		else if (*p < 0x20 || *p == 0x7f)
+			*q++ = '?';
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*q++ = '?';
+			p++;
+		} else
+			*q++ = (char)*p;
+	}
+	*q = '\0';
+	return v;
+}
+
+void
+cli_puts(const char *s)
+{
+	char *v = cli_clean(s);
+
+	puts(v);
+	free(v);
+}
+
+const char *
 cli_category_sgr(enum dj_category cat)
 {
 	if ((int)cat < 0 || cat >= DJ_CAT_COUNT)
@@ -78,6 +134,14 @@ static const char *const months[12] = {
 	N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"),
 	N_("Jul"), N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec")
 };
+
+const char *
+cli_month_label(int month)
+{
+	if (month < 1 || month > 12)
+		return "?";
+	return _(months[month - 1]);
+}
 
 /*
  * Fill a date template: %Y year, %m month and %d day as plain numbers,
