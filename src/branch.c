@@ -90,16 +90,64 @@ year_occurrences(struct store *s, int year, const char *branch,
 	return query_upcoming(s, &f, l, cause);
 }
 
-/* The names of the holiday feeds (kind = holidays). */
-static int
-is_holiday_feed(const struct config *cfg, const char *feed)
-{
-	const struct config_feed *cf;
+/* The feeds of kind "holidays", as the store records them (the CLI's --db
+ * path has no config). */
+struct holfeeds {
+	char	**names;
+	size_t	  n;
+};
 
-	if (cfg == NULL || feed == NULL)
-		return 0;
-	cf = config_feed_find(cfg, feed);
-	return cf != NULL && cf->kind == CONFIG_FEED_HOLIDAYS;
+static int
+holfeeds_load(struct store *s, struct holfeeds *h, char **cause)
+{
+	struct store_feed *f;
+	size_t n, i;
+
+	memset(h, 0, sizeof *h);
+	if (store_feed_list(s, &f, &n) == -1) {
+		xasprintf(cause, "database: %s", store_errmsg(s));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (f[i].kind != NULL && strcmp(f[i].kind, "holidays") == 0) {
+			h->names = xreallocarray(h->names, h->n + 1,
+			    sizeof *h->names);
+			h->names[h->n++] = xstrdup(f[i].name);
+		}
+	store_feed_list_free(f, n);
+	return 0;
+}
+
+static void
+holfeeds_free(struct holfeeds *h)
+{
+	while (h->n > 0)
+		free(h->names[--h->n]);
+	free(h->names);
+}
+
+static int
+is_holiday_feed(const struct holfeeds *h, const char *feed)
+{
+	size_t i;
+
+	for (i = 0; feed != NULL && i < h->n; i++)
+		if (strcmp(h->names[i], feed) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Hours of an occurrence for volunteer time: its length, and a whole
+ * working day (BRANCH_DAY_HOURS) for each day of an all-day item.
+ */
+static double
+occ_hours(time_t start, time_t end, int all_day)
+{
+	if (all_day)
+		return (double)((end - start + 43200) / 86400) *
+		    BRANCH_DAY_HOURS;
+	return (double)(end - start) / 3600.0;
 }
 
 /* Compliance */
@@ -151,60 +199,11 @@ make_periods(const struct tz *z, int year, enum config_cadence c,
 	return n;
 }
 
-/* Local day numbers covered by the holiday feeds' occurrences. */
-struct daylist {
-	long long	*v;
-	size_t		 n;
-};
-
-static int
-day_in(const struct daylist *d, long long day)
-{
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		if (d->v[i] == day)
-			return 1;
-	return 0;
-}
-
-static long long
-local_day(const struct tz *z, time_t t)
-{
-	struct tz_civil c;
-
-	tz_from_utc(z, t, &c);
-	return tz_days_from_civil(c.year, c.month, c.day);
-}
-
-static void
-holiday_days(const struct config *cfg, const struct tz *z,
-    const struct dj_occ_list *l, struct daylist *d)
-{
-	size_t i;
-
-	memset(d, 0, sizeof *d);
-	for (i = 0; i < l->n; i++) {
-		const struct dj_occurrence *o = &l->v[i];
-		long long a, b;
-
-		if (!is_holiday_feed(cfg, o->feed) || occ_is_cancelled(o))
-			continue;
-		a = local_day(z, o->start);
-		b = o->end > o->start ? local_day(z, o->end - 1) : a;
-		for (; a <= b && b - a < 400; a++) {
-			d->v = xreallocarray(d->v, d->n + 1, sizeof *d->v);
-			d->v[d->n++] = a;
-		}
-	}
-}
-
 /* Fill one requirement's periods and status from the year's occurrences. */
 static void
-evaluate(const struct config *cfg, const struct tz *z,
+evaluate(const struct holfeeds *hf, const struct tz *z,
     const struct config_requirement *r, int year,
-    const struct dj_occ_list *l, const struct daylist *hol, time_t now,
-    struct branch_req *out)
+    const struct dj_occ_list *l, time_t now, struct branch_req *out)
 {
 	size_t i, k;
 	int red = 0, yellow = 0, cur = -1;
@@ -215,7 +214,7 @@ evaluate(const struct config *cfg, const struct tz *z,
 	for (i = 0; i < l->n; i++) {
 		const struct dj_occurrence *o = &l->v[i];
 
-		if (is_holiday_feed(cfg, o->feed) ||
+		if (is_holiday_feed(hf, o->feed) ||
 		    !branch_req_matches(r, o))
 			continue;
 		for (k = 0; k < out->nperiods; k++) {
@@ -229,8 +228,7 @@ evaluate(const struct config *cfg, const struct tz *z,
 				p->held++;
 			else
 				p->scheduled++;
-			if (!occ_is_cancelled(o) &&
-			    day_in(hol, local_day(z, o->start)))
+			if (!occ_is_cancelled(o) && o->on_holiday)
 				p->on_holiday++;
 		}
 	}
@@ -265,30 +263,24 @@ branch_compliance(struct store *s, const struct config *cfg, int year,
     char **cause)
 {
 	const struct tz *z = query_zone(s);
-	struct dj_occ_list l, all;
-	struct daylist hol;
+	struct dj_occ_list l;
+	struct holfeeds hf;
 	size_t i;
 
 	memset(out, 0, sizeof *out);
 	out->year = year;
-	if (year_occurrences(s, year, branch, &l, cause) == -1)
+	if (holfeeds_load(s, &hf, cause) == -1)
 		return -1;
-	/* Holidays belong to no branch: read them unfiltered. */
-	if (branch != NULL) {
-		if (year_occurrences(s, year, NULL, &all, cause) == -1) {
-			occ_list_free(&l);
-			return -1;
-		}
-		holiday_days(cfg, z, &all, &hol);
-		occ_list_free(&all);
-	} else
-		holiday_days(cfg, z, &l, &hol);
+	if (year_occurrences(s, year, branch, &l, cause) == -1) {
+		holfeeds_free(&hf);
+		return -1;
+	}
 	out->reqs = xcalloc(cfg->nrequirements + 1, sizeof *out->reqs);
 	out->nreqs = cfg->nrequirements;
 	for (i = 0; i < cfg->nrequirements; i++)
-		evaluate(cfg, z, &cfg->requirements[i], year, &l, &hol, now,
+		evaluate(&hf, z, &cfg->requirements[i], year, &l, now,
 		    &out->reqs[i]);
-	free(hol.v);
+	holfeeds_free(&hf);
 	occ_list_free(&l);
 	return 0;
 }
@@ -475,6 +467,7 @@ branch_checkin(struct store *s, const char *feed, const char *uid,
 	sc.reason = leave_reason;
 	sc.created = now;
 	sc.summary = o.summary;
+	sc.all_day = o.all_day;
 	sc.category = (int)o.category;
 	if (store_checkin_put(s, &sc) == -1) {
 		xasprintf(cause, "database: %s", store_errmsg(s));
@@ -520,6 +513,7 @@ collect_cb(const struct store_checkin *sc, void *arg)
 	b->reason = xstrdup0(sc->reason);
 	b->created = sc->created;
 	b->summary = xstrdup0(sc->summary);
+	b->all_day = sc->all_day;
 	b->category = (enum dj_category)sc->category;
 	return 0;
 }
@@ -542,6 +536,11 @@ branch_attendance(struct store *s, const char *feed, const char *uid,
 	k.okey = o.has_rid ? (int64_t)o.rid : 0;
 	memset(&c, 0, sizeof c);
 	rc = store_checkins_of(s, &k, collect_cb, &c);
+	/* The summary as the feed says it now, not as it was then. */
+	for (size_t i = 0; rc == 0 && i < c.n; i++) {
+		free(c.v[i].summary);
+		c.v[i].summary = xstrdup0(o.summary);
+	}
 	occ_clear(&o);
 	if (rc == -1) {
 		xasprintf(cause, "database: %s", store_errmsg(s));
@@ -610,7 +609,7 @@ hours_cb(const struct store_checkin *sc, void *arg)
 		memset(&h->v[h->n], 0, sizeof h->v[h->n]);
 		h->v[h->n++].member = xstrdup(sc->member);
 	}
-	h->v[i].hours += (double)(sc->end - sc->start) / 3600.0;
+	h->v[i].hours += occ_hours(sc->start, sc->end, sc->all_day);
 	h->v[i].count++;
 	return 0;
 }
@@ -707,8 +706,8 @@ acc_checkin(struct stat_acc *a, const struct dj_occurrence *o,
 	if (sc->kind == BRANCH_PRESENT) {
 		r->checkins++;
 		if (o->category == DJ_CAT_VOLUNTEER)
-			r->volunteer_hours += (double)(o->end - o->start) /
-			    3600.0;
+			r->volunteer_hours += occ_hours(o->start, o->end,
+			    o->all_day);
 	} else
 		r->leaves++;
 }

@@ -149,6 +149,7 @@ static const char *const store_schema_v3[] = {
 	"  created INTEGER NOT NULL,"
 	"  summary TEXT,"
 	"  category INTEGER NOT NULL,"
+	"  all_day INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (feed, uid, okey, member)"
 	") WITHOUT ROWID",
 	"CREATE INDEX checkin_start ON checkin(start)",

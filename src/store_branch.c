@@ -26,8 +26,8 @@ store_checkin_put(struct store *s, const struct store_checkin *c)
 
 	if (sqlite3_prepare_v2(store_sqlite(s), "INSERT OR REPLACE INTO "
 	    "checkin(feed, uid, okey, member, start, end, kind, reason, "
-	    "created, summary, category) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-	    "?8, ?9, ?10, ?11)", -1, &st, NULL) != SQLITE_OK)
+	    "created, summary, category, all_day) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12)", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, c->key.feed, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, c->key.uid, -1, SQLITE_TRANSIENT);
@@ -40,6 +40,7 @@ store_checkin_put(struct store *s, const struct store_checkin *c)
 	sqlite3_bind_int64(st, 9, c->created);
 	bind_text0(st, 10, c->summary);
 	sqlite3_bind_int(st, 11, c->category);
+	sqlite3_bind_int(st, 12, c->all_day);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -66,6 +67,7 @@ each_checkin(sqlite3_stmt *st, int (*cb)(const struct store_checkin *,
 		c.created = sqlite3_column_int64(st, 8);
 		c.summary = (const char *)sqlite3_column_text(st, 9);
 		c.category = sqlite3_column_int(st, 10);
+		c.all_day = sqlite3_column_int(st, 11);
 		if (cb(&c, arg) != 0)
 			break;
 	}
@@ -74,7 +76,7 @@ each_checkin(sqlite3_stmt *st, int (*cb)(const struct store_checkin *,
 }
 
 #define CHECKIN_COLS	"feed, uid, okey, member, start, end, kind, " \
-	"reason, created, summary, category"
+	"reason, created, summary, category, all_day"
 
 int
 store_checkins_of(struct store *s, const struct store_okey *k,

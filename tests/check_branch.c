@@ -345,6 +345,26 @@ START_TEST(test_hours)
 }
 END_TEST
 
+START_TEST(test_hours_all_day)
+{
+	struct branch_hours *h;
+	char *cause = NULL, *vol;
+	size_t n;
+
+	/* A two-day activity counts two working days. */
+	xasprintf(&vol, "%sBEGIN:VEVENT\r\nUID:v3\r\n"
+	    "DTSTART;VALUE=DATE:20260601\r\nDTEND;VALUE=DATE:20260603\r\n"
+	    "SUMMARY:结对帮扶\r\nEND:VEVENT\r\n", volunteer_ics);
+	ingest("vol", vol);
+	free(vol);
+	checkin("v3", "2026-06-01", "张三", NULL);
+	ck_assert_int_eq(branch_hours(store, 2026, "张三", &h, &n, &cause), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_double_eq_tol(h[0].hours, 2 * BRANCH_DAY_HOURS, 1e-9);
+	branch_hours_free(h, n);
+}
+END_TEST
+
 START_TEST(test_checkin_not_found)
 {
 	struct branch_checkin c;
@@ -376,6 +396,8 @@ START_TEST(test_checkin_survives_reingest)
 	ck_assert_int_eq(n, 1);
 	ck_assert_str_eq(v[0].member, "张三");
 	ck_assert_int_eq(v[0].kind, BRANCH_PRESENT);
+	/* Listed with the summary the feed has now. */
+	ck_assert_ptr_nonnull(strstr(v[0].summary, "支部委员会"));
 	branch_checkin_clear(&v[0]);
 	free(v);
 	/* And after a restart (the store reopened). */
@@ -463,6 +485,7 @@ branch_suite(void)
 	tcase_add_test(tc, test_compliance_json_shape);
 	tcase_add_test(tc, test_stats);
 	tcase_add_test(tc, test_hours);
+	tcase_add_test(tc, test_hours_all_day);
 	tcase_add_test(tc, test_checkin_not_found);
 	tcase_add_test(tc, test_checkin_survives_reingest);
 	tcase_add_test(tc, test_on_holiday);

@@ -90,6 +90,9 @@ void		 branch_warning_key(const struct config_requirement *,
 
 /* Attendance */
 
+/* Volunteer hours for each day of an all-day activity. */
+#define BRANCH_DAY_HOURS	8
+
 enum branch_checkin_kind {
 	BRANCH_PRESENT = 1,	/* 签到 */
 	BRANCH_LEAVE = 2	/* 请假 */
@@ -100,6 +103,7 @@ struct branch_checkin {
 	char		*uid;
 	int64_t		 okey;		/* the instance's rid, 0 if single */
 	time_t		 start, end;	/* the occurrence's, when checked in */
+	int		 all_day;
 	char		*member;
 	enum branch_checkin_kind kind;
 	char		*reason;	/* for a leave; NULL otherwise */

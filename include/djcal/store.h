@@ -383,6 +383,7 @@ int		 store_occurrence_find(struct store *, const struct store_okey *,
 struct store_checkin {
 	struct store_okey key;
 	int64_t		 start, end;	/* the occurrence's, when recorded */
+	int		 all_day;
 	const char	*member;
 	int		 kind;		/* 1 present, 2 leave */
 	const char	*reason;	/* a leave's, or NULL */
