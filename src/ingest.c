@@ -29,6 +29,7 @@ struct span {
 	enum span_type	 type;
 	int		 cal;		/* calendar index; -1: bare */
 	int		 broken;	/* not terminated properly */
+	int		 too_deep;	/* nests past SCAN_MAX_DEPTH */
 	char		*uid;		/* raw UID value, or NULL */
 };
 
@@ -472,7 +473,8 @@ scan_body(struct scan *sc, struct ingest_report *r)
 					snprintf(stack[depth], sizeof stack[0],
 					    "%.*s", (int)(vlen < 15 ? vlen : 15),
 					    v);
-				}
+				} else
+					cur->too_deep = 1;
 				depth++;
 			} else if ((v = line_keyword(l, n, "END", &vlen)) !=
 			    NULL) {
@@ -802,6 +804,11 @@ ingest_zones(struct scan *sc, struct tzmap **maps,
 
 		if (sp->type != SPAN_VTIMEZONE)
 			continue;
+		if (sp->too_deep) {
+			report_add(r, sp->line, "VTIMEZONE nests components "
+			    "more than %d deep; skipped", SCAN_MAX_DEPTH);
+			continue;
+		}
 		if (sp->broken) {
 			report_add(r, sp->line, "VTIMEZONE not terminated; "
 			    "skipped");
@@ -913,6 +920,19 @@ group_spans(struct scan *sc, struct uidmap *m, struct ingest_report *r)
 		if (sp->type != SPAN_VEVENT && sp->type != SPAN_VTODO)
 			continue;
 		r->components++;
+		/*
+		 * libical frees (and copies) a component by recursion, one
+		 * stack frame a level: a body of nothing but BEGIN lines
+		 * would overflow the stack.  No real calendar nests deeper
+		 * than three (VCALENDAR, VEVENT, VALARM).
+		 */
+		if (sp->too_deep) {
+			report_add(r, sp->line, "%s nests components more "
+			    "than %d deep; skipped", span_name(sp->type),
+			    SCAN_MAX_DEPTH);
+			r->skipped++;
+			continue;
+		}
 		if (sp->broken) {
 			report_add(r, sp->line, "%s not terminated; skipped",
 			    span_name(sp->type));

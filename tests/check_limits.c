@@ -13,6 +13,11 @@
  *    then counted ("; and N more"), as ingest's own are: appending one per
  *    broken series was quadratic in the number of series.
  *
+ *  - Deep nesting: libical frees a component recursively, a stack frame
+ *    a level, so a 9.6 MB body of nested BEGIN lines (well under
+ *    max_feed_bytes) crashed djcald with SIGSEGV.  A component nested
+ *    past 16 levels is now skipped and reported before libical sees it.
+ *
  * The body-sized test takes some seconds by design (it spends the whole
  * budget) and is left out under valgrind (DJCAL_VALGRIND).
  */
@@ -229,6 +234,59 @@ START_TEST(test_feed_of_long_rules)
 }
 END_TEST
 
+/* Ingest */
+
+static int
+deep_series(const struct ingest_series *s, void *arg)
+{
+	ck_assert_str_eq(s->uid, "plain@example.org");
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* A VEVENT nested 500,000 deep (4.5 MB), then a plain one. */
+START_TEST(test_deep_nesting_skipped)
+{
+	static const char head[] = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+	    "PRODID:-//djcal//check_limits//EN\r\nBEGIN:VEVENT\r\n"
+	    "UID:deep@example.org\r\nDTSTART:20261208T070000Z\r\n";
+	static const char tail[] = "END:VEVENT\r\nBEGIN:VEVENT\r\n"
+	    "UID:plain@example.org\r\nDTSTART:20261208T070000Z\r\n"
+	    "END:VEVENT\r\nEND:VCALENDAR\r\n";
+	const size_t levels = 500000;
+	struct ingest_sink sink;
+	struct ingest_report rep;
+	char *body, *p, *cause = NULL, *sum;
+	size_t i;
+	int n = 0;
+
+	body = xmalloc(sizeof head + levels * 16 + sizeof tail);
+	p = body;
+	memcpy(p, head, sizeof head - 1);
+	p += sizeof head - 1;
+	for (i = 0; i < levels; i++, p += 9)
+		memcpy(p, "BEGIN:X\r\n", 9);
+	for (i = 0; i < levels; i++, p += 7)
+		memcpy(p, "END:X\r\n", 7);
+	memcpy(p, tail, sizeof tail - 1);
+	p += sizeof tail - 1;
+	memset(&sink, 0, sizeof sink);
+	sink.series = deep_series;
+	sink.arg = &n;
+	ck_assert_int_eq(ingest_body(body, (size_t)(p - body), NULL, &sink,
+	    &rep, &cause), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_uint_eq(rep.skipped, 1);
+	sum = ingest_report_summary(&rep);
+	ck_assert_ptr_nonnull(sum);
+	ck_assert_msg(strstr(sum, "line 4: VEVENT nests components more than "
+	    "16 deep; skipped") != NULL, "%s", sum);
+	free(sum);
+	ingest_report_free(&rep);
+	free(body);
+}
+END_TEST
+
 static Suite *
 limits_suite(void)
 {
@@ -240,6 +298,10 @@ limits_suite(void)
 	tcase_add_test(tc, test_feed_of_long_rules);
 	/* The sanitizer build takes several times as long. */
 	tcase_set_timeout(tc, 300);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ingest");
+	tcase_add_test(tc, test_deep_nesting_skipped);
 	suite_add_tcase(s, tc);
 	return s;
 }
