@@ -870,6 +870,36 @@ monthday_match(const struct icalrecurrencetype *r, const struct tz_civil *c)
 	return 0;
 }
 
+/* WKST as a day of the week, 0 = Sunday (Monday when not given). */
+static int
+rule_wkst(const struct icalrecurrencetype *r)
+{
+	/* icalrecurrencetype_weekday: ICAL_SUNDAY_WEEKDAY (1) ... 7. */
+	return r->week_start == ICAL_NO_WEEKDAY ? 1 : (int)r->week_start - 1;
+}
+
+/*
+ * Whether an instance of a WEEKLY rule lies in one of its weeks: every
+ * INTERVAL-th week (starting on WKST) from the one holding DTSTART.
+ * libical 3.0 gets this phase wrong when DTSTART is not one of the BYDAY
+ * days or WKST is not MO or SU (FREQ=WEEKLY;INTERVAL=2;BYDAY=SU;WKST=MO
+ * from a Monday skipped that week's Sunday), so it walks every week and
+ * the weeks are chosen here.
+ */
+static int
+week_match(const struct master *m, const struct icalrecurrencetype *r,
+    const struct tz_civil *c)
+{
+	long long d0 = civil_day(&m->dtstart);
+	long long w0 = d0 - (tz_weekday(m->dtstart.year, m->dtstart.month,
+	    m->dtstart.day) - rule_wkst(r) + 7) % 7;
+	long long d = civil_day(c);
+
+	if (d < w0)
+		return 0;
+	return ((d - w0) / 7) % r->interval == 0;
+}
+
 /* The FREQ period (week by WKST, day, hour...) an instance is in. */
 static long long
 setpos_period(const struct icalrecurrencetype *r, const struct tz_civil *c)
@@ -879,9 +909,7 @@ setpos_period(const struct icalrecurrencetype *r, const struct tz_civil *c)
 
 	switch (r->freq) {
 	case ICAL_WEEKLY_RECURRENCE:
-		/* week_start: ICAL_SUNDAY_WEEKDAY (1) ... SATURDAY (7). */
-		wkst = r->week_start == ICAL_NO_WEEKDAY ? 1 :
-		    (int)r->week_start - 1;
+		wkst = rule_wkst(r);
 		wd = tz_weekday(c->year, c->month, c->day);
 		return day - (wd - wkst + 7) % 7;
 	case ICAL_DAILY_RECURRENCE:
@@ -963,19 +991,24 @@ expand_rules(const struct recur_series *s, const struct master *m,
 		size_t ngrp = 0, capgrp = 0;
 		long long period = 0;
 		int capped, count = r.count, nret = 0, setpos, emitted = 0;
-		int monthday, rc = 0;
+		int monthday, weeks, own, rc = 0;
 
 		rule_until_local(s, m, &r);
 		capped = rule_limit(m, &r, &bound);
-		/* BYSETPOS, and BYMONTHDAY below MONTHLY, are done here:
-		 * libical gives every instance, COUNT counts those kept. */
+		/* BYSETPOS, BYMONTHDAY below MONTHLY and the INTERVAL of a
+		 * WEEKLY rule are done here: libical gives every instance,
+		 * COUNT counts those kept. */
 		setpos = rule_needs_setpos(&r);
 		monthday = rule_needs_monthday(&r);
+		weeks = r.freq == ICAL_WEEKLY_RECURRENCE && r.interval > 1;
+		own = setpos || monthday || weeks;
 		if (setpos)
 			r.by_set_pos[0] = ICAL_RECURRENCE_ARRAY_MAX;
 		if (monthday)
 			r.by_month_day[0] = ICAL_RECURRENCE_ARRAY_MAX;
-		if (setpos || monthday)
+		if (weeks)
+			r.interval = 1;
+		if (own)
 			r.count = 0;
 		if ((it = icalrecur_iterator_new(r, dt)) == NULL)
 			continue;
@@ -1010,10 +1043,11 @@ expand_rules(const struct recur_series *s, const struct master *m,
 				    "many long rules)", recur_budget_size);
 				return -1;
 			}
-			if (monthday && !monthday_match(&m->rules[i], &c))
+			if ((monthday && !monthday_match(&m->rules[i], &c)) ||
+			    (weeks && !week_match(m, &m->rules[i], &c)))
 				continue;
 			if (!setpos) {
-				if (monthday && count > 0 && emitted++ >= count) {
+				if (own && count > 0 && emitted++ >= count) {
 					rc = 2;
 					break;
 				}
@@ -1049,7 +1083,7 @@ expand_rules(const struct recur_series *s, const struct master *m,
 		free(grp);
 		if (rc == 1)
 			return 1;
-		if (setpos || monthday)
+		if (own)
 			nret = emitted;
 		if (capped && rc == 0 && icaltime_is_null_time(n) &&
 		    (count == 0 || nret < count)) {
