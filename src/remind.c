@@ -747,15 +747,61 @@ struct followup {
 	size_t		 n;
 };
 
-/* A minimal occurrence object for one that no longer exists. */
+/*
+ * What the last reminder of an occurrence that no longer exists said: its
+ * occurrence object, category and branch.  Its cancellation goes to the
+ * subscribers whose filters let the reminder through, and shows what they
+ * were reminded of.
+ */
+struct last_reminder {
+	int64_t		 seq;
+	json_t		*occ;
+	int		 category;	/* DJ_CAT_OTHER when pruned */
+	char		*branch;
+};
+
+static int
+last_reminder_cb(const struct store_msg *m, void *arg)
+{
+	struct last_reminder *lr = arg;
+	json_t *j;
+
+	if (m->seq == lr->seq && (j = json_loads(m->body, 0, NULL)) != NULL) {
+		lr->occ = json_incref(json_object_get(j, "occurrence"));
+		lr->category = m->category;
+		lr->branch = xstrdup0(m->branch);
+		json_decref(j);
+	}
+	return 1;
+}
+
+/* The occurrence object of one that no longer exists: as its last reminder
+ * showed it, at its last known times; a minimal one when that message was
+ * pruned.  New reference. */
 static json_t *
-gone_json(const struct store_sent *x, const struct tz *z)
+gone_json(const struct store_sent *x, struct last_reminder *lr,
+    const struct tz *z)
 {
 	struct dj_occurrence o;
+	json_t *j = lr->occ;
+	int all_day;
+	char *t;
 
+	if (json_is_object(j)) {
+		lr->occ = NULL;
+		all_day = json_is_true(json_object_get(j, "all_day"));
+		t = proto_format_time(x->start, all_day, z);
+		json_object_set_new(j, "start", json_string(t));
+		free(t);
+		t = proto_format_time(x->end, all_day, z);
+		json_object_set_new(j, "end", json_string(t));
+		free(t);
+		return j;
+	}
 	memset(&o, 0, sizeof o);
 	o.feed = (char *)x->key.feed;
 	o.uid = (char *)x->key.uid;
+	o.category = DJ_CAT_OTHER;
 	o.start = x->start;
 	o.end = x->end;
 	o.has_rid = x->key.okey != 0;
@@ -786,21 +832,35 @@ followup_cb(const struct store_sent *x, void *arg)
 	j = json_object();
 	if (found == 1 || occ_cancelled(&o)) {
 		struct dj_occurrence gone;
+		struct last_reminder lr;
 
+		memset(&lr, 0, sizeof lr);
+		lr.seq = x->seq;
+		lr.category = DJ_CAT_OTHER;
+		if (found == 1 && x->seq > 0 && store_msg_since(r->env.store,
+		    x->seq - 1, 1, last_reminder_cb, &lr) == -1) {
+			json_decref(j);
+			f->failed = 1;
+			return 1;
+		}
 		json_object_set_new(j, "type", json_string("cancelled"));
 		json_object_set_new(j, "seq", json_integer(0));
 		json_object_set_new(j, "reason", json_string(found == 1 ?
 		    "removed" : "cancelled"));
 		json_object_set_new(j, "occurrence", found == 1 ?
-		    gone_json(x, f->z) : proto_occurrence_json(&o, f->z));
+		    gone_json(x, &lr, f->z) : proto_occurrence_json(&o, f->z));
 		memset(&gone, 0, sizeof gone);
 		gone.feed = (char *)x->key.feed;
 		gone.uid = (char *)x->key.uid;
+		gone.branch = lr.branch;
+		gone.category = (enum dj_category)lr.category;
 		rc = record_msg(r, "cancelled", f->now, found == 1 ? &gone :
 		    &o, j, f->p);
 		if (rc == 0)
 			rc = store_sent_update(r->env.store, &x->key, x->start,
 			    x->end, 1);
+		json_decref(lr.occ);
+		free(lr.branch);
 	} else {
 		json_t *prev = json_object();
 		char *ps = proto_format_time(x->start, o.all_day, f->z);

@@ -201,7 +201,10 @@ store_sent_since(struct store *s, int64_t since,
 
 	/* One row per occurrence: its latest recorded times.  Rows of feed
 	 * "" are compliance warnings, not occurrences. */
-	st = prep(s, "SELECT feed, uid, okey, start, end, max(followup) "
+	st = prep(s, "SELECT feed, uid, okey, start, end, max(followup), "
+	    "(SELECT max(r.seq) FROM reminder r WHERE r.feed = reminder.feed "
+	    "AND r.uid = reminder.uid AND r.okey = reminder.okey AND "
+	    "r.state = 1) "
 	    "FROM reminder WHERE state = 1 AND end >= ?1 AND feed <> '' "
 	    "GROUP BY feed, uid, okey");
 	if (st == NULL)
@@ -216,6 +219,7 @@ store_sent_since(struct store *s, int64_t since,
 		x.start = sqlite3_column_int64(st, 3);
 		x.end = sqlite3_column_int64(st, 4);
 		x.followup = sqlite3_column_int(st, 5);
+		x.seq = sqlite3_column_int64(st, 6);
 		if (cb(&x, arg) != 0)
 			break;
 	}

@@ -269,6 +269,56 @@ START_TEST(test_removed_after_reminder)
 }
 END_TEST
 
+static int
+stored_cb(const struct store_msg *m, void *arg)
+{
+	struct store_msg *out = arg;
+
+	out->seq = m->seq;
+	out->category = m->category;
+	out->branch = m->branch != NULL ? xstrdup(m->branch) : NULL;
+	return 1;
+}
+
+/* The cancellation of a removed occurrence reaches the subscribers its
+ * reminder reached (category, branch) and shows what it was. */
+START_TEST(test_removed_keeps_category_and_branch)
+{
+	char *e1 = event("a", "20261201T020000Z", "LOCATION:三楼\r\n");
+	char *e2 = event("b", "20261205T020000Z", "");
+	struct store_msg m;
+	json_t *o;
+
+	ingest(e1, T0);
+	remind_run(rem, T0);
+	remind_run(rem, T0 + 3600);
+	ingest(e2, T0 + 3700);
+	remind_feeds_changed(rem, T0 + 3700);
+	ck_assert_int_eq(json_array_size(got), 2);
+	ck_assert_str_eq(msg_str(1, "reason"), "removed");
+	o = json_object_get(msg(1), "occurrence");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "summary")),
+	    "支委会 a");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "location")),
+	    "三楼");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "category")),
+	    "study");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "branch")),
+	    "机关");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "start")),
+	    "2026-12-01T10:00:00+08:00");
+	memset(&m, 0, sizeof m);
+	ck_assert_int_eq(store_msg_since(store, 1, 1, stored_cb, &m), 0);
+	ck_assert_int_eq(m.seq, 2);
+	ck_assert_int_eq(m.category, DJ_CAT_STUDY);
+	ck_assert_ptr_nonnull(m.branch);
+	ck_assert_str_eq(m.branch, "机关");
+	free((char *)m.branch);
+	free(e1);
+	free(e2);
+}
+END_TEST
+
 START_TEST(test_moved_after_reminder)
 {
 	char *e1 = event("a", "20261201T020000Z", "");
@@ -448,6 +498,7 @@ remind_suite(void)
 	tcase_add_test(tc, test_moved_before_reminder);
 	tcase_add_test(tc, test_cancelled_after_reminder);
 	tcase_add_test(tc, test_removed_after_reminder);
+	tcase_add_test(tc, test_removed_keeps_category_and_branch);
 	tcase_add_test(tc, test_moved_after_reminder);
 	tcase_add_test(tc, test_valarm_and_config_leads);
 	tcase_add_test(tc, test_all_day_item);

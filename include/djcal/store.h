@@ -361,6 +361,7 @@ struct store_sent {
 	struct store_okey key;
 	int64_t		 start, end;
 	int		 followup;	/* 1: its cancellation was announced */
+	int64_t		 seq;		/* its last reminder's message */
 };
 
 /* Each distinct occurrence with a sent reminder whose recorded end is at or

@@ -56,6 +56,7 @@ int	cmd_tasks(struct cli *, int, char **);
 int	cmd_feeds(struct cli *, int, char **);
 int	cmd_refresh(struct cli *, int, char **);
 int	cmd_export(struct cli *, int, char **);
+int	cmd_watch(struct cli *, int, char **);
 int	cmd_checkin(struct cli *, int, char **);
 int	cmd_attendance(struct cli *, int, char **);
 int	cmd_hours(struct cli *, int, char **);
@@ -114,6 +115,10 @@ void		 client_close(struct client *);
  * after a message (error replies included). */
 int		 client_call(struct cli *, struct client *, json_t *req,
 		    int timeout_ms, json_t **reply);
+/* Hand the connection over (watch reads pushed messages itself): returns
+ * its fd, which the caller closes, with what was read past the last reply
+ * in *buf (caller frees) and *len.  Frees cl. */
+int		 client_release(struct client *, char **buf, size_t *len);
 
 /* upcoming.c: a request of op with the filter fields category, feed and
  * branch (export uses it too).  New reference. */

@@ -326,6 +326,17 @@ client_open(struct cli *c)
 	return cl;
 }
 
+int
+client_release(struct client *cl, char **buf, size_t *len)
+{
+	int fd = cl->fd;
+
+	*len = cl->len;
+	*buf = xrealloc(cl->buf, cl->len + 1);
+	free(cl);
+	return fd;
+}
+
 void
 client_close(struct client *cl)
 {

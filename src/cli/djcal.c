@@ -41,6 +41,9 @@ static const struct cli_cmd commands[] = {
 	{ "refresh", cmd_refresh, "refresh [FEED]", 1 },
 	{ "export", cmd_export, "export [--category C]... [--branch B] "
 	    "[--feed F]", 1 },
+	{ "watch", cmd_watch, "watch [--category C]... [--branch B]... "
+	    "[--feed F]... [--since SEQ] [--exec CMD] [--exec-timeout S] "
+	    "[--notify]", 1 },
 	{ "checkin", cmd_checkin, "checkin UID START --member NAME "
 	    "[--leave REASON] [--feed F]", 1 },
 	{ "attendance", cmd_attendance, "attendance UID START [--feed F]",
