@@ -54,6 +54,7 @@ struct remind {
 	/* When the compliance warnings must be looked at again: the next
 	 * period entering its warning window (0: at the next run). */
 	time_t			 warn_next;
+	int			 warn_waiting;	/* a feed was never fetched */
 	time_t			 started;	/* reminders due before this
 						   were missed while down */
 };
@@ -481,6 +482,22 @@ warn_cb(const struct config_requirement *req, const struct branch_period *per,
 	return 0;
 }
 
+static int
+all_fetched(struct remind *r)
+{
+	struct store_feed *f;
+	size_t n, i;
+	int all = 1;
+
+	if (store_feed_list(r->env.store, &f, &n) == -1)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (f[i].last_fetch == 0)
+			all = 0;
+	store_feed_list_free(f, n);
+	return all;
+}
+
 /*
  * Look at the required meetings when a period has entered its warning
  * window since the last look (or the feeds changed): the evaluation reads
@@ -495,6 +512,16 @@ record_warnings(struct remind *r, time_t now, const struct tz *z,
 	if (r->cfg->nrequirements == 0 || (r->warn_next != 0 &&
 	    now < r->warn_next))
 		return 0;
+	/*
+	 * Not before every feed has been fetched once: at start-up the study
+	 * feed may be in while the party-day feed, with December's 主题党日,
+	 * is not yet, and a warning is given once per period.
+	 */
+	if (!all_fetched(r)) {
+		r->warn_waiting = 1;
+		return 0;
+	}
+	r->warn_waiting = 0;
 	memset(&w, 0, sizeof w);
 	w.r = r;
 	w.now = now;
@@ -889,6 +916,13 @@ followup_cb(const struct store_sent *x, void *arg)
 	}
 	f->n++;
 	return 0;
+}
+
+void
+remind_feed_fetched(struct remind *r, time_t now)
+{
+	if (r->warn_waiting)
+		remind_run(r, now);
 }
 
 int

@@ -98,6 +98,7 @@ ingest(const char *components, time_t now)
 {
 	struct update_ctx ctx;
 	struct update_result res;
+	struct store_fetch fe;
 	char *body, *cause = NULL;
 
 	xasprintf(&body, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n"
@@ -111,6 +112,10 @@ ingest(const char *components, time_t now)
 	ctx.history_days = 400;
 	ck_assert_msg(update_feed_body(&ctx, feed_id, DJ_CAT_STUDY, body,
 	    strlen(body), 0, &res, &cause) == 0, "%s", cause);
+	memset(&fe, 0, sizeof fe);
+	fe.when = now;
+	fe.ok = 1;
+	ck_assert_int_eq(store_feed_fetched(store, feed_id, &fe), 0);
 	update_result_clear(&res);
 	free(body);
 }
@@ -467,6 +472,34 @@ START_TEST(test_requirement_warning)
 }
 END_TEST
 
+START_TEST(test_warning_waits_for_every_feed)
+{
+	struct store_feed sf;
+	struct store_fetch fe;
+	time_t jan_window = T0 + 23 * 86400 + 16 * 3600 + 60;
+
+	/* Feed f is fetched; feed g never was: no warning yet, even inside
+	 * January's warning window. */
+	teardown();
+	setup_conf("[requirement 支委会]\nmeeting_type = branch-committee\n"
+	    "cadence = month\nwarn_days = 7\n[feed g]\nurl = g.ics\n");
+	ingest("", T0);
+	remind_run(rem, T0);
+	remind_run(rem, jan_window);
+	ck_assert_int_eq(json_array_size(got), 0);
+	/* g is fetched: now the warning is given. */
+	ck_assert_int_eq(store_feed_get(store, "g", &sf), 0);
+	memset(&fe, 0, sizeof fe);
+	fe.when = jan_window + 60;
+	fe.ok = 1;
+	ck_assert_int_eq(store_feed_fetched(store, sf.id, &fe), 0);
+	store_feed_clear(&sf);
+	remind_feed_fetched(rem, jan_window + 60);
+	ck_assert_int_eq(json_array_size(got), 1);
+	ck_assert_str_eq(msg_str(0, "period"), "2027-01");
+}
+END_TEST
+
 START_TEST(test_iso_duration)
 {
 	static const struct { long long s; const char *iso; } t[] = {
@@ -506,6 +539,7 @@ remind_suite(void)
 	tcase_add_test(tc, test_completed_task_not_reminded);
 	tcase_add_test(tc, test_seq_replay);
 	tcase_add_test(tc, test_requirement_warning);
+	tcase_add_test(tc, test_warning_waits_for_every_feed);
 	tcase_add_test(tc, test_iso_duration);
 	suite_add_tcase(s, tc);
 	return s;

@@ -62,6 +62,9 @@ int		 remind_run(struct remind *, time_t now);
  * that were since cancelled, removed or moved, then re-arm the timer.
  */
 int		 remind_feeds_changed(struct remind *, time_t now);
+/* A feed was fetched (changed or not): compliance warnings held back
+ * until every feed had been fetched once may now be looked at. */
+void		 remind_feed_fetched(struct remind *, time_t now);
 /* The next due reminder after now, or 0 when none is due within the
  * materialised horizon. */
 time_t		 remind_next_due(struct remind *, time_t now);

@@ -231,6 +231,8 @@ fetched_cb(const char *feed, void *arg)
 	if (d->o.once)
 		return;
 	update_status(d, 0);
+	if (d->remind != NULL)
+		remind_feed_fetched(d->remind, time(NULL));
 	if (d->stopping && feed_sched_busy(d->sched) == 0)
 		event_base_loopbreak(d->base);
 }
