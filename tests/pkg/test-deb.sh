@@ -46,7 +46,10 @@ check() {	# check DESCRIPTION COMMAND...
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	set +e
-	stop_daemon quiet
+	if [ -n "$daemon_pid" ]; then
+		kill -TERM "$daemon_pid" 2>/dev/null
+		wait "$daemon_pid" 2>/dev/null
+	fi
 	if [ "$installed" = 1 ] || dpkg-query -W -f='${Status}' djcald \
 	    2>/dev/null | grep -q "installed\|config-files"; then
 		say "cleanup: purging djcald and djcal"
@@ -242,14 +245,13 @@ start_daemon() {
 	return 0
 }
 
-# stop_daemon [quiet]: SIGTERM, as systemctl stop; djcald must exit 0.
+# stop_daemon: SIGTERM, as systemctl stop; djcald must exit 0.
 stop_daemon() {
 	[ -n "$daemon_pid" ] || return 0
 	kill -TERM "$daemon_pid" 2>/dev/null
 	wait "$daemon_pid"
 	rc=$?
 	daemon_pid=
-	[ "${1:-}" = quiet ] && return 0
 	if [ $rc = 0 ]; then ok "SIGTERM stops djcald with exit status 0"; else
 		bad "djcald exited with $rc on SIGTERM"
 		sed 's/^/       /' "$daemon_log"
@@ -316,6 +318,15 @@ check "/etc/djcald/djcald.conf is a conffile" sh -c \
 check "djcald.service and djcald.socket are enabled" sh -c \
     "[ -L /etc/systemd/system/multi-user.target.wants/djcald.service ] &&
      [ -L /etc/systemd/system/sockets.target.wants/djcald.socket ]"
+# The user unit, when the tree has one: shipped, not enabled for everyone.
+check_user_unit() {
+	wu=/usr/lib/systemd/user/djcal-watch.service
+	[ -f "$wu" ] || return 0
+	check "djcal-watch.service runs /usr/bin/djcal, enabled for nobody" sh -c \
+	    "grep -q '^ExecStart=/usr/bin/djcal ' $wu &&
+	     [ ! -e /etc/systemd/user/default.target.wants/djcal-watch.service ]"
+}
+check_user_unit
 check "the installed config is valid" \
     djcald --check-config -c /etc/djcald/djcald.conf
 check "djcald's default config is /etc/djcald/djcald.conf" sh -c \
@@ -426,6 +437,7 @@ upgrade() {
 	fi
 	check "installed version is $2" sh -c \
 	    "[ \"\$(dpkg-query -W -f='\${Version}' djcald)\" = '$2' ]"
+	check_user_unit
 	check "the database file stayed (inode $ino_before)" sh -c \
 	    "[ \"\$(stat -c %i $db)\" = $ino_before ]"
 	want=$(current_schema)
