@@ -870,6 +870,19 @@ monthday_match(const struct icalrecurrencetype *r, const struct tz_civil *c)
 	return 0;
 }
 
+/* Whether a BYDAY entry has an ordinal (-1TH, 20MO). */
+static int
+byday_has_position(const struct icalrecurrencetype *r)
+{
+	int j;
+
+	for (j = 0; j < ICAL_BY_DAY_SIZE &&
+	    r->by_day[j] != ICAL_RECURRENCE_ARRAY_MAX; j++)
+		if (icalrecurrencetype_day_position(r->by_day[j]) != 0)
+			return 1;
+	return 0;
+}
+
 /* WKST as a day of the week, 0 = Sunday (Monday when not given). */
 static int
 rule_wkst(const struct icalrecurrencetype *r)
@@ -977,7 +990,7 @@ expand_rules(const struct recur_series *s, const struct master *m,
 	int64_t maxlen = (int64_t)m->len.days * 86400 + m->len.secs +
 	    2 * 86400;
 	struct tz_civil bound;
-	size_t i;
+	size_t i, j;
 
 	/* Instances are compared in wall-clock terms against a bound a day
 	 * past `to`, so a zone's offset never cuts the walk short. */
@@ -1010,6 +1023,20 @@ expand_rules(const struct recur_series *s, const struct master *m,
 			r.interval = 1;
 		if (own)
 			r.count = 0;
+		/* A YEARLY BYMONTHDAY expands to every month (RFC 5545
+		 * 3.3.10); libical 3.0 keeps to DTSTART's month unless
+		 * BYMONTH lists them.  (Not with BYDAY=20MO and the like:
+		 * with BYMONTH those would count within the month.) */
+		if (r.freq == ICAL_YEARLY_RECURRENCE &&
+		    r.by_month_day[0] != ICAL_RECURRENCE_ARRAY_MAX &&
+		    r.by_month[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+		    r.by_year_day[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+		    r.by_week_no[0] == ICAL_RECURRENCE_ARRAY_MAX &&
+		    !byday_has_position(&r)) {
+			for (j = 0; j < 12; j++)
+				r.by_month[j] = (short)(j + 1);
+			r.by_month[12] = ICAL_RECURRENCE_ARRAY_MAX;
+		}
 		if ((it = icalrecur_iterator_new(r, dt)) == NULL)
 			continue;
 		if (!setpos && count == 0 && r.freq >= ICAL_DAILY_RECURRENCE &&
