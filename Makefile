@@ -103,7 +103,7 @@ $(B)/fuzz/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(LIBDJCAL)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_CONFIG) $(LIBS_CORE)
 
 # Kept between runs: they are not intermediate files to delete.
-.PRECIOUS: $(B)/obj/tests/fuzz/%.o
+.PRECIOUS: $(B)/obj/%.o
 
 fuzz:
 	@$(MAKE) --no-print-directory FUZZ=1 fuzz-run
