@@ -56,6 +56,7 @@
 #define CONFIG_DEF_LATE_GRACE	(12 * 3600)
 #define CONFIG_DEF_MAX_FEED	(64ULL * 1024 * 1024)
 #define CONFIG_DEF_MAX_CLIENTS	1024
+#define CONFIG_DEF_MAX_OUTPUT	(128ULL * 1024 * 1024)
 #define CONFIG_DEF_WARN_DAYS	7
 #define CONFIG_DEF_REFRESH	(15 * 60)
 #define CONFIG_DEF_FETCH_TIMEOUT 60
@@ -89,7 +90,7 @@ enum {
 	DK_DATABASE, DK_SOCKET, DK_SOCKET_MODE, DK_ADMIN_GROUP, DK_HTTP_LISTEN,
 	DK_HTTP_TOKEN, DK_TIMEZONE, DK_HORIZON, DK_HISTORY, DK_REMINDERS,
 	DK_LATE_GRACE, DK_MAX_FEED, DK_CA_FILE, DK_MAX_CLIENTS, DK_WARN_DAYS,
-	DK_MAX_ITEMS, DK_FETCH_TIMEOUT
+	DK_MAX_ITEMS, DK_FETCH_TIMEOUT, DK_MAX_CLIENTS_UID, DK_MAX_OUTPUT
 };
 static const struct cfg_key cfg_daemon_keys[] = {
 	{ "database", DK_DATABASE, 0 },
@@ -109,6 +110,8 @@ static const struct cfg_key cfg_daemon_keys[] = {
 	{ "warn_days", DK_WARN_DAYS, 0 },
 	{ "max_items", DK_MAX_ITEMS, 0 },
 	{ "fetch_timeout", DK_FETCH_TIMEOUT, 0 },
+	{ "max_clients_per_uid", DK_MAX_CLIENTS_UID, 0 },
+	{ "max_output_bytes", DK_MAX_OUTPUT, 0 },
 };
 
 enum { CK_ALIASES, CK_REMINDERS };
@@ -1073,6 +1076,17 @@ cfg_daemon_key(struct cfg_parse *p, const struct cfg_key *k,
 	case DK_FETCH_TIMEOUT:
 		cfg_set_duration(p, k->name, value, 1, &cfg->fetch_timeout);
 		break;
+	case DK_MAX_CLIENTS_UID:
+		cfg_set_int(p, k->name, value, 1, 1000000,
+		    &cfg->max_clients_per_uid);
+		break;
+	case DK_MAX_OUTPUT:
+		if (config_parse_size(value, &size) == -1 || size == 0)
+			cfg_error(p, p->lineno, "max_output_bytes: '%s' is not "
+			    "a size (like 128M, 1G, 512K or bytes)", value);
+		else
+			cfg->max_output_bytes = size;
+		break;
 	}
 }
 
@@ -1592,6 +1606,7 @@ cfg_new(void)
 	cfg->late_grace = CONFIG_DEF_LATE_GRACE;
 	cfg->max_feed_bytes = CONFIG_DEF_MAX_FEED;
 	cfg->max_clients = CONFIG_DEF_MAX_CLIENTS;
+	cfg->max_output_bytes = CONFIG_DEF_MAX_OUTPUT;
 	cfg->warn_days = CONFIG_DEF_WARN_DAYS;
 	cfg->fetch_timeout = CONFIG_DEF_FETCH_TIMEOUT;
 	return cfg;

@@ -7,15 +7,21 @@
  * can make the daemon hold is bounded: its input by the read watermark
  * (just over one maximal line), its output by CTL_MAX_OUTPUT (past it the
  * client is dropped), and the number of clients by max_clients (at the cap
- * the listener is disabled until a connection closes).
+ * the listener is disabled until a connection closes).  What all clients
+ * together make it hold is bounded too: one local user may have at most
+ * max_clients_per_uid connections (more are refused with `busy`), and the
+ * output queued for every client together at most max_output_bytes (past
+ * it, the clients that have stopped reading are dropped, largest first).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -50,6 +56,9 @@
 #define CTL_REPLAY_LOWAT	(64 * 1024)
 /* Most branches or feeds one subscription may name. */
 #define CTL_SUB_MAX_NAMES	64
+/* A client whose queued output has not shrunk for this many seconds has
+ * stopped reading: the first to go past max_output_bytes. */
+#define CTL_STALL		2
 
 struct ctl_pending;
 
@@ -68,6 +77,11 @@ struct ctl_conn {
 	int			 held;		/* ctl_answer frees it */
 	struct ctl_pending	*pending;	/* a refresh in flight */
 	TAILQ_ENTRY(ctl_conn)	 entry;
+	/* Its output counted in ctl->out_total (NULL: not counted, for
+	 * ctl_answer); when its output last shrank or began. */
+	struct evbuffer_cb_entry *out_cb;
+	time_t			 out_since;
+	int			 uid_counted;	/* in ctl->uids */
 
 	/* After `subscribe`: which messages, and how far it has got. */
 	int			 sub;
@@ -79,6 +93,13 @@ struct ctl_conn {
 	char			**sub_feeds;
 	size_t			  sub_nfeeds;
 	TAILQ_ENTRY(ctl_conn)	 sub_entry;
+};
+
+/* The connections of one peer uid (max_clients_per_uid). */
+struct ctl_uid {
+	uid_t			 uid;
+	size_t			 n;		/* open now */
+	size_t			 refused;	/* since it reached the cap */
 };
 
 /*
@@ -108,10 +129,15 @@ struct ctl {
 	int			 enabled;	/* the listener accepts */
 	int			 accept_failed;	/* paused after an error */
 	int			 cap_logged;
+	struct ctl_uid		*uids;		/* peers with connections */
+	size_t			 nuids;
+	size_t			 out_total;	/* queued for every client */
+	int			 out_capped;	/* over max_output_bytes: said */
 };
 
 static void	conn_free(struct ctl_conn *);
 static void	conn_process(struct ctl_conn *);
+static time_t	ctl_now(struct ctl *);
 
 /* Listener state */
 
@@ -177,6 +203,217 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 	evtimer_add(ctl->retry, &tv);
 }
 
+/* Peer uids (max_clients_per_uid) */
+
+/* The most connections one uid may have: max_clients_per_uid, else a
+ * quarter of max_clients. */
+static size_t
+uid_cap(const struct ctl *ctl)
+{
+	const struct config *cfg = ctl->cfg;
+
+	if (cfg->max_clients_per_uid > 0)
+		return (size_t)cfg->max_clients_per_uid;
+	return cfg->max_clients >= 4 ? (size_t)cfg->max_clients / 4 : 1;
+}
+
+/* Root and the uid djcald runs as can stop or trace the daemon anyway:
+ * capping their connections would protect nothing. */
+static int
+uid_exempt(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+static struct ctl_uid *
+uid_find(struct ctl *ctl, uid_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < ctl->nuids; i++)
+		if (ctl->uids[i].uid == uid)
+			return &ctl->uids[i];
+	return NULL;
+}
+
+/*
+ * Refuse a connection: one `busy` line, written at once (a new socket's
+ * buffer has room for it), then close.  A refused connection takes no
+ * slot and holds nothing, however often its client tries again.  What it
+ * sent is read first, within reason: closing a Unix socket with unread
+ * input makes the peer's reads end in ECONNRESET instead of EOF.
+ */
+static void
+conn_refuse(int fd, uid_t uid, size_t cap)
+{
+	char buf[4096], *msg, *line;
+	json_t *j;
+	int i;
+
+	xasprintf(&msg, "too many connections from uid %lu (at most %zu: "
+	    "max_clients_per_uid); close one and try again",
+	    (unsigned long)uid, cap);
+	j = proto_error(NULL, PROTO_E_BUSY, msg);
+	line = proto_dump_line(j);
+	if (send(fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL) == -1)
+		log_debug("control: refusing uid %lu: %s", (unsigned long)uid,
+		    strerror(errno));
+	for (i = 0; i < 16 && recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0;
+	    i++)
+		;
+	close(fd);
+	free(line);
+	json_decref(j);
+	free(msg);
+}
+
+/*
+ * Count a new connection of uid: 0, or -1 when the uid has its cap
+ * already (the connection is then refused and fd closed).  Logged once
+ * when a uid reaches the cap, and once when it is below it again.
+ */
+static int
+uid_admit(struct ctl *ctl, int fd, uid_t uid)
+{
+	struct ctl_uid *u = uid_find(ctl, uid);
+	size_t cap = uid_cap(ctl);
+
+	if (u != NULL && u->n >= cap && !uid_exempt(uid)) {
+		if (u->refused++ == 0)
+			log_warnx("control: uid %lu has %zu connections "
+			    "(max_clients_per_uid): refusing more until one "
+			    "closes", (unsigned long)uid, u->n);
+		else
+			log_debug("control: uid %lu: connection refused",
+			    (unsigned long)uid);
+		conn_refuse(fd, uid, cap);
+		return -1;
+	}
+	if (u == NULL) {
+		ctl->uids = xreallocarray(ctl->uids, ctl->nuids + 1,
+		    sizeof *ctl->uids);
+		u = &ctl->uids[ctl->nuids++];
+		memset(u, 0, sizeof *u);
+		u->uid = uid;
+	}
+	u->n++;
+	return 0;
+}
+
+/* A connection of uid has closed. */
+static void
+uid_release(struct ctl *ctl, uid_t uid)
+{
+	struct ctl_uid *u = uid_find(ctl, uid);
+
+	if (u == NULL)
+		return;
+	u->n--;
+	if (u->refused > 0 && u->n < uid_cap(ctl)) {
+		log_info("control: uid %lu is below max_clients_per_uid "
+		    "again (%zu connection%s refused)", (unsigned long)uid,
+		    u->refused, u->refused == 1 ? " was" : "s were");
+		u->refused = 0;
+	}
+	if (u->n == 0)
+		*u = ctl->uids[--ctl->nuids];
+}
+
+/* Output queued for all clients (max_output_bytes) */
+
+/* Keep ctl->out_total and the connection's progress up to date: called
+ * by libevent whenever its output buffer changes. */
+static void
+out_count_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	(void)buf;
+	c->ctl->out_total += info->n_added;
+	c->ctl->out_total -= info->n_deleted;
+	if (info->n_deleted > 0 || info->orig_size == 0)
+		c->out_since = ctl_now(c->ctl);
+}
+
+/*
+ * Past max_output_bytes queued for every client together, drop clients
+ * until it holds: first those that have not read for CTL_STALL seconds,
+ * then any, the one with the most queued first of either.  The last
+ * client with output is kept when it reads (one reply may be larger than
+ * the cap: it is what was asked for).  cur, and any connection being
+ * processed, is only marked: its caller settles it.  Logged once when it
+ * starts, and once when the total has fallen to half the cap.
+ */
+static void
+out_enforce(struct ctl *ctl, struct ctl_conn *cur)
+{
+	uint64_t max = ctl->cfg->max_output_bytes;
+	struct ctl_conn *c, *victim;
+	size_t total = 0, len, vlen, nwith = 0;
+	time_t now;
+	int stalled, vstalled;
+
+	if (max == 0)
+		return;
+	if (ctl->out_total <= max) {
+		if (ctl->out_capped && ctl->out_total <= max / 2) {
+			log_info("control: queued replies are below "
+			    "max_output_bytes again");
+			ctl->out_capped = 0;
+		}
+		return;
+	}
+	now = ctl_now(ctl);
+	TAILQ_FOREACH(c, &ctl->conns, entry) {
+		if (c->drop || c->out_cb == NULL)
+			continue;
+		len = evbuffer_get_length(bufferevent_get_output(c->bev));
+		total += len;
+		nwith += len > 0;
+	}
+	while (total > max) {
+		victim = NULL;
+		vlen = 0;
+		vstalled = 0;
+		TAILQ_FOREACH(c, &ctl->conns, entry) {
+			if (c->drop || c->out_cb == NULL)
+				continue;
+			len = evbuffer_get_length(bufferevent_get_output(
+			    c->bev));
+			if (len == 0)
+				continue;
+			stalled = now - c->out_since >= CTL_STALL;
+			if (victim == NULL || stalled > vstalled ||
+			    (stalled == vstalled && len > vlen)) {
+				victim = c;
+				vlen = len;
+				vstalled = stalled;
+			}
+		}
+		if (victim == NULL || (!vstalled && nwith == 1))
+			break;
+		if (!ctl->out_capped)
+			log_warnx("control: %zu bytes of replies queued, more "
+			    "than max_output_bytes (%llu): dropping client %lu "
+			    "(uid %lu, %zu bytes unread%s), and more if need "
+			    "be", total, (unsigned long long)max,
+			    victim->serial, (unsigned long)victim->uid, vlen,
+			    vstalled ? ", not reading" : "");
+		else
+			log_debug("control: max_output_bytes: dropping client "
+			    "%lu (uid %lu, %zu bytes unread%s)", victim->serial,
+			    (unsigned long)victim->uid, vlen, vstalled ?
+			    ", not reading" : "");
+		ctl->out_capped = 1;
+		total -= vlen;
+		nwith--;
+		victim->drop = 1;
+		if (victim != cur && !victim->busy && !victim->held)
+			conn_free(victim);
+	}
+}
+
 /* Connections */
 
 static void
@@ -207,6 +444,14 @@ conn_free(struct ctl_conn *c)
 	sub_clear(c);
 	TAILQ_REMOVE(&ctl->conns, c, entry);
 	ctl->nconns--;
+	if (c->out_cb != NULL) {
+		struct evbuffer *out = bufferevent_get_output(c->bev);
+
+		evbuffer_remove_cb_entry(out, c->out_cb);
+		ctl->out_total -= evbuffer_get_length(out);
+	}
+	if (c->uid_counted)
+		uid_release(ctl, c->uid);
 	bufferevent_free(c->bev);
 	log_debug("control: client %lu disconnected", c->serial);
 	free(c);
@@ -549,6 +794,7 @@ refresh_done_cb(const struct ctl_refresh_result *res, size_t n, void *arg)
 		j = proto_ok(p->id);
 		json_object_set_new(j, "results", a);
 		conn_send(c, j);
+		out_enforce(c->ctl, c);
 		/*
 		 * Requests that came after this one waited in the input
 		 * buffer (replies go in order).  Resume them from the loop,
@@ -914,6 +1160,37 @@ sub_write(struct ctl_conn *c, const struct store_msg *m)
 	c->sub_seq = m->seq;
 }
 
+/*
+ * A live message goes to every subscriber at once.  Written straight to the
+ * socket when nothing is queued before it, it costs each subscriber one
+ * system call; through the bufferevent it would cost a round through the
+ * loop (epoll_ctl, epoll_wait, writev, epoll_ctl), and the first of 10,000
+ * would wait until all were queued.  What the socket does not take now is
+ * queued.  (Not for a replay: its next batch waits for the queue to drain.)
+ */
+static void
+sub_push(struct ctl_conn *c, const struct store_msg *m)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len = strlen(m->body), done = 0;
+	struct iovec iov[2];
+	ssize_t n;
+
+	if (evbuffer_get_length(out) == 0) {
+		iov[0].iov_base = (void *)m->body;
+		iov[0].iov_len = len;
+		iov[1].iov_base = (void *)"\n";
+		iov[1].iov_len = 1;
+		if ((n = writev(bufferevent_getfd(c->bev), iov, 2)) > 0)
+			done = (size_t)n;
+	}
+	if (done < len)
+		evbuffer_add(out, m->body + done, len - done);
+	if (done < len + 1)
+		evbuffer_add(out, "\n", 1);
+	c->sub_seq = m->seq;
+}
+
 struct replay {
 	struct ctl_conn	*c;
 	size_t		 n;
@@ -1204,6 +1481,7 @@ conn_process(struct ctl_conn *c)
 		c->scanned = 0;
 	}
 	c->busy = 0;
+	out_enforce(c->ctl, c);
 	conn_settle(c);
 }
 
@@ -1222,8 +1500,10 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 	struct ctl_conn *c = arg;
 
 	(void)bev;
-	if (c->sub && !c->sub_live && !c->drop)
+	if (c->sub && !c->sub_live && !c->drop) {
 		sub_replay(c);
+		out_enforce(c->ctl, c);
+	}
 	conn_settle(c);
 }
 
@@ -1272,11 +1552,14 @@ conn_new(struct ctl *ctl, int fd, uid_t uid, gid_t gid, pid_t pid)
 	struct ctl_conn *c;
 	struct bufferevent *bev;
 
+	if (uid_admit(ctl, fd, uid) == -1)
+		return -1;
 	if (evutil_make_socket_nonblocking(fd) == -1 ||
 	    (bev = bufferevent_socket_new(ctl->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		log_warnx("control: cannot set up a connection");
 		close(fd);
+		uid_release(ctl, uid);
 		return -1;
 	}
 	c = xcalloc(1, sizeof *c);
@@ -1286,6 +1569,11 @@ conn_new(struct ctl *ctl, int fd, uid_t uid, gid_t gid, pid_t pid)
 	c->uid = uid;
 	c->gid = gid;
 	c->pid = pid;
+	c->uid_counted = 1;
+	c->out_since = ctl_now(ctl);
+	if ((c->out_cb = evbuffer_add_cb(bufferevent_get_output(bev),
+	    out_count_cb, c)) == NULL)
+		fatalx("control: out of memory");
 	/*
 	 * Read at most one line over the limit: enough to tell that a line
 	 * is too long, and a bound on what a client that sends faster than
@@ -1386,6 +1674,7 @@ ctl_free(struct ctl *ctl)
 	while ((c = TAILQ_FIRST(&ctl->conns)) != NULL)
 		conn_free(c);
 	event_free(ctl->retry);
+	free(ctl->uids);
 	free(ctl);
 }
 
@@ -1465,6 +1754,12 @@ ctl_subscribers(const struct ctl *ctl)
 	return ctl->nsubs;
 }
 
+size_t
+ctl_queued(const struct ctl *ctl)
+{
+	return ctl->out_total;
+}
+
 /*
  * Push a committed message to every live subscriber it matches.  Its line
  * is queued as is; a subscriber whose unread output passes CTL_MAX_OUTPUT
@@ -1491,12 +1786,18 @@ ctl_broadcast(struct ctl *ctl, const struct store_msg *m)
 			    "reading; dropping it at seq %lld", c->serial,
 			    (unsigned long)c->uid, (long long)c->sub_seq);
 			dropped++;
-			conn_free(c);
+			/* A broadcast may come from inside a request of
+			 * this very connection (a refresh that changed a
+			 * feed): then it is only marked. */
+			c->drop = 1;
+			if (!c->busy && !c->held)
+				conn_free(c);
 			continue;
 		}
-		sub_write(c, m);
+		sub_push(c, m);
 		sent++;
 	}
+	out_enforce(ctl, NULL);
 	log_debug("control: message %lld to %zu subscriber%s%s",
 	    (long long)m->seq, sent, sent == 1 ? "" : "s",
 	    dropped > 0 ? " (some dropped)" : "");

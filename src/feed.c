@@ -190,9 +190,10 @@ feed_read_file(const char *path, uint64_t max, char **body, size_t *len,
 		return -1;
 	}
 	if ((uint64_t)st.st_size > max) {
-		xasprintf(cause, "%s: %lld bytes, more than max_feed_bytes "
-		    "(%llu)", path, (long long)st.st_size,
-		    (unsigned long long)max);
+		/* Not its size: a file that grows on must not make a new
+		 * error (logged anew) at every refresh. */
+		xasprintf(cause, "%s: larger than max_feed_bytes (%llu "
+		    "bytes)", path, (unsigned long long)max);
 		close(fd);
 		return -1;
 	}
@@ -237,6 +238,17 @@ update_ctx_init(const struct feed_env *env, time_t now,
 	ctx->horizon_days = env->cfg->horizon_days;
 	ctx->history_days = env->cfg->history_days;
 	ctx->max_items = env->cfg->max_items;
+}
+
+/* Whether a feed's new problems are the ones it had (old may end with a
+ * note on duplicate UIDs, which the store adds). */
+static int
+same_problems(const char *old, const char *new)
+{
+	size_t n = strlen(new);
+
+	return old != NULL && strncmp(old, new, n) == 0 &&
+	    (old[n] == '\0' || old[n] == ';');
 }
 
 void
@@ -311,7 +323,13 @@ feed_apply(const struct feed_env *env, const struct config_feed *cf,
 			    (long long)r->update.removed,
 			    r->update.truncated ? "; body incomplete, nothing "
 			    "removed" : "");
-		if (r->update.problems != NULL)
+		/* Problems stay in the feed's health; the log says them
+		 * when they change, not at every new body (a feed over
+		 * max_items, say, that changes every refresh). */
+		if (r->update.problems != NULL &&
+		    same_problems(sf.problems, r->update.problems))
+			log_debug("feed %s: %s", cf->name, r->update.problems);
+		else if (r->update.problems != NULL)
 			log_warnx("feed %s: %s", cf->name, r->update.problems);
 	}
 	memset(&fe, 0, sizeof fe);

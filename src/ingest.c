@@ -1004,9 +1004,13 @@ ingest_body(const char *body, size_t len, const struct ingest_opts *opts,
 	    m.ngroups;
 	for (i = 0; i < m.ngroups; i++) {
 		if (i == limit) {
-			report_add(r, 0, "more than %zu items: the other %zu "
-			    "were not read", limit, m.ngroups - limit);
+			/* The same words however many there are: the
+			 * feed's health then changes, and is logged, only
+			 * when the feed goes over the limit. */
+			report_add(r, 0, "more than %zu items (max_items): "
+			    "only the first %zu are kept", limit, limit);
 			r->truncated = 1;
+			r->over_limit = m.ngroups - limit;
 			break;
 		}
 		if (ingest_group(&sc, &m.groups[i], maps, bare, sink, r,

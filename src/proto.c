@@ -16,6 +16,7 @@ static const char *const err_codes[] = {
 	[PROTO_E_FORBIDDEN] = "forbidden",
 	[PROTO_E_TOO_LARGE] = "too_large",
 	[PROTO_E_INTERNAL] = "internal",
+	[PROTO_E_BUSY] = "busy",
 };
 
 const char *

@@ -439,7 +439,7 @@ update_feed_body(const struct update_ctx *ctx, int64_t feed_id, int fallback,
 	struct update_run u;
 	char *icause = NULL;
 	size_t budget;
-	int rc;
+	int rc, keep;
 
 	memset(res, 0, sizeof *res);
 	memset(&u, 0, sizeof u);
@@ -461,7 +461,14 @@ update_feed_body(const struct update_ctx *ctx, int64_t feed_id, int fallback,
 	 * loop for minutes: its expansions share one budget. */
 	budget = recur_budget(RECUR_BUDGET);
 	rc = ingest_body(body, len, &opts, &sink, &rep, &icause);
-	if (rc == 0 && rep.truncated && !store_ingest_same_window(u.in) &&
+	/*
+	 * Only a body cut off removes nothing.  One past max_items counts as
+	 * complete: the feed keeps its first max_items UIDs and loses the
+	 * others, so it never holds more than max_items, however often the
+	 * server changes its UIDs.
+	 */
+	keep = rep.truncated && rep.over_limit == 0;
+	if (rc == 0 && keep && !store_ingest_same_window(u.in) &&
 	    reexpand_unseen(&u, feed_id) == -1)
 		rc = -1;
 	recur_budget(budget);
@@ -478,7 +485,7 @@ update_feed_body(const struct update_ctx *ctx, int64_t feed_id, int fallback,
 	own_free(&u);
 	free(u.owned);
 	res->skipped = rep.skipped;
-	res->truncated = rep.truncated;
+	res->truncated = keep;
 	join_problems(res, &rep);
 	ingest_report_free(&rep);
 	if (rc == -1) {

@@ -203,6 +203,8 @@ START_TEST(test_defaults)
 		ck_assert_int_eq(c->max_clients, 1024);
 		ck_assert_int_eq(c->warn_days, 7);
 		ck_assert_uint_eq(c->max_items, 0);
+		ck_assert_int_eq(c->max_clients_per_uid, 0);
+		ck_assert_uint_eq(c->max_output_bytes, 128ULL << 20);
 		ck_assert_uint_eq(c->nfeeds, 0);
 		ck_assert_int_eq(c->default_requirements, 1);
 		ck_assert_uint_eq(c->nrequirements, 5);
@@ -254,6 +256,8 @@ START_TEST(test_all_keys)
 	    "max_clients = 8\n"
 	    "warn_days = 14\n"
 	    "max_items = 50000\n"
+	    "max_clients_per_uid = 3\n"
+	    "max_output_bytes = 16M\n"
 	    "[category party-day]\n"
 	    "reminders = 3d\n"
 	    "[meeting lecture]\n"
@@ -281,6 +285,8 @@ START_TEST(test_all_keys)
 	ck_assert_int_eq(cfg->max_clients, 8);
 	ck_assert_int_eq(cfg->warn_days, 14);
 	ck_assert_uint_eq(cfg->max_items, 50000);
+	ck_assert_int_eq(cfg->max_clients_per_uid, 3);
+	ck_assert_uint_eq(cfg->max_output_bytes, 16ULL << 20);
 	ck_assert_int_eq(cfg->categories[DJ_CAT_PARTY_DAY].has_reminders, 1);
 	assert_leads(&cfg->categories[DJ_CAT_PARTY_DAY].reminders, 1,
 	    3 * 86400, 0);
@@ -662,6 +668,9 @@ static const struct {
 	{ "[daemon]\nmax_clients = lots\n", 2, "max_clients: 'lots'" },
 	{ "[daemon]\nwarn_days = 400\n", 2, "warn_days: '400'" },
 	{ "[daemon]\nmax_items = -1\n", 2, "max_items: '-1'" },
+	{ "[daemon]\nmax_clients_per_uid = 0\n", 2,
+	    "max_clients_per_uid: '0' is not a whole number" },
+	{ "[daemon]\nmax_output_bytes = 0\n", 2, "max_output_bytes: '0'" },
 	{ "[daemon]\nreminders = 1d,,1h\n", 2, "reminders: '1d,,1h'" },
 	{ "[daemon]\nlate_grace = -1h\n", 2, "late_grace: '-1h' is too" },
 	{ "[daemon]\nhttp_listen = localhost\n", 2,

@@ -2217,6 +2217,365 @@ START_TEST(test_subscriber_not_reading_dropped)
 }
 END_TEST
 
+/* Limits of all clients together (issue 9) */
+
+/* What the code under test logs (stderr), captured into a file. */
+static int log_saved = -1;
+static char *log_path;
+
+static void
+log_capture(void)
+{
+	int fd;
+
+	xasprintf(&log_path, "%s/stderr.log", tmpdir);
+	fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ne(fd, -1);
+	fflush(stderr);
+	log_saved = dup(2);
+	ck_assert_int_ne(log_saved, -1);
+	ck_assert_int_ne(dup2(fd, 2), -1);
+	close(fd);
+}
+
+/* Stop capturing; the log so far (caller frees). */
+static char *
+log_captured(void)
+{
+	char *s;
+	size_t len;
+
+	fflush(stderr);
+	ck_assert_int_ne(dup2(log_saved, 2), -1);
+	close(log_saved);
+	log_saved = -1;
+	s = tu_read(log_path, &len);
+	ck_assert_ptr_nonnull(s);
+	free(log_path);
+	log_path = NULL;
+	return s;
+}
+
+static int
+count_str(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+/* A uid that is capped: neither root nor ours. */
+static uid_t
+capped_uid(int i)
+{
+	uid_t u = 4200 + (uid_t)i;
+
+	return u == geteuid() ? u + 100 : u;
+}
+
+/* Attach with these credentials when the cap allows: the client, or
+ * NULL with the busy reply read into *refused. */
+static struct client *
+cl_try_attach(uid_t uid, json_t **refused)
+{
+	struct client *c;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	/* What a client sends at once is read and discarded. */
+	ck_assert_int_eq(write(sv[1], "{\"op\":\"ping\"}\n", 14), 14);
+	if (ctl_attach(ctl, sv[0], uid, uid) == 0) {
+		*refused = NULL;
+		c = cl_wrap(sv[1]);
+		json_decref(cl_reply(c));
+		return c;
+	}
+	c = cl_wrap(sv[1]);
+	*refused = cl_reply(c);
+	/* Then the end: EOF, not a reset. */
+	ck_assert_ptr_null(cl_line(c));
+	cl_free(c);
+	return NULL;
+}
+
+START_TEST(test_uid_cap)
+{
+	struct client *a[3], *b, *root[3], *c;
+	json_t *r;
+	char *log;
+	size_t n;
+	int i;
+
+	cfg->max_clients_per_uid = 2;
+	ctl_set_config(ctl, cfg);
+	log_capture();
+	for (i = 0; i < 2; i++) {
+		a[i] = cl_try_attach(capped_uid(0), &r);
+		ck_assert_ptr_nonnull(a[i]);
+	}
+	n = ctl_clients(ctl);
+	/* The third of that uid is refused, at once and with a reason;
+	 * however often it tries, it takes no slot. */
+	for (i = 0; i < 3; i++) {
+		ck_assert_ptr_null(cl_try_attach(capped_uid(0), &r));
+		assert_error(r, "busy");
+		ck_assert_ptr_nonnull(strstr(err_message(r),
+		    "max_clients_per_uid"));
+		json_decref(r);
+		ck_assert_uint_eq(ctl_clients(ctl), n);
+	}
+	/* Another uid, root and our own uid are not held up by it. */
+	b = cl_try_attach(capped_uid(1), &r);
+	ck_assert_ptr_nonnull(b);
+	assert_ping_ok(b);
+	for (i = 0; i < 3; i++) {
+		root[i] = cl_try_attach(i == 2 ? geteuid() : 0, &r);
+		ck_assert_ptr_nonnull(root[i]);
+	}
+	assert_ping_ok(a[0]);
+	/* One of them closes: the uid may connect again. */
+	cl_free(a[1]);
+	PUMP_UNTIL(ctl_clients(ctl) == n + 3);
+	a[1] = cl_try_attach(capped_uid(0), &r);
+	ck_assert_ptr_nonnull(a[1]);
+	assert_ping_ok(a[1]);
+	ck_assert_ptr_null(cl_try_attach(capped_uid(0), &r));
+	json_decref(r);
+	log = log_captured();
+	/* Said once when the cap is reached, once when below it again
+	 * (with the count), once more at the second time. */
+	ck_assert_int_eq(count_str(log, "(max_clients_per_uid): refusing "
+	    "more"), 2);
+	ck_assert_int_eq(count_str(log, "below max_clients_per_uid again "
+	    "(3 connections were refused)"), 1);
+	free(log);
+	/* A lower cap on reload keeps the connections there are. */
+	cfg->max_clients_per_uid = 1;
+	ctl_set_config(ctl, cfg);
+	assert_ping_ok(a[0]);
+	assert_ping_ok(a[1]);
+	ck_assert_ptr_null(cl_try_attach(capped_uid(0), &r));
+	json_decref(r);
+	c = cl_try_attach(capped_uid(2), &r);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_ptr_null(cl_try_attach(capped_uid(2), &r));
+	json_decref(r);
+	cl_free(c);
+	for (i = 0; i < 3; i++)
+		cl_free(root[i]);
+	cl_free(a[0]);
+	cl_free(a[1]);
+	cl_free(b);
+	PUMP_UNTIL(ctl_clients(ctl) == 0);
+}
+END_TEST
+
+/* Without max_clients_per_uid, a quarter of max_clients; through a real
+ * listening socket, where the uid comes from SO_PEERCRED. */
+START_TEST(test_uid_cap_default)
+{
+	struct client *c[3];
+	json_t *r;
+	char *path;
+	int i;
+
+	cfg->max_clients = 8;
+	cfg->max_clients_per_uid = 0;
+	for (i = 0; i < 3; i++) {
+		c[i] = cl_try_attach(capped_uid(0), &r);
+		if (i < 2)
+			ck_assert_ptr_nonnull(c[i]);
+	}
+	ck_assert_ptr_null(c[2]);
+	assert_error(r, "busy");
+	json_decref(r);
+	cl_free(c[0]);
+	cl_free(c[1]);
+	/* Our own uid over the socket: not capped. */
+	path = listen_here();
+	for (i = 0; i < 3; i++) {
+		int fd = connect_to(path, 1);
+
+		ck_assert_int_ne(fd, -1);
+		c[i] = cl_wrap(fd);
+		assert_ping_ok(c[i]);
+	}
+	for (i = 0; i < 3; i++)
+		cl_free(c[i]);
+	free(path);
+}
+END_TEST
+
+/* Ask for an export of size bytes (fk.export_size) and run the loop
+ * until it is answered, and written as far as the client's socket
+ * takes it. */
+static void
+ask_export(struct client *c, size_t size)
+{
+	int calls = fk.export_calls, same = 0;
+	size_t q;
+
+	fk.export_size = size;
+	cl_send_str(c, "{\"op\":\"export\"}\n");
+	PUMP_UNTIL(fk.export_calls == calls + 1);
+	while (same < 5) {
+		q = ctl_queued(ctl);
+		pump();
+		same = ctl_queued(ctl) == q ? same + 1 : 0;
+	}
+}
+
+/* Read replies until there is one whole line of at least n bytes. */
+static void
+read_big_line(struct client *c, size_t n)
+{
+	char *line = cl_line(c);
+
+	ck_assert_ptr_nonnull(line);
+	ck_assert_uint_ge(strlen(line), n);
+	free(line);
+}
+
+/* Wait for a client to be closed by the daemon, reading what comes. */
+static void
+wait_closed(struct client *c)
+{
+	double dl = mono() + DEADLINE;
+
+	while (!c->eof) {
+		ck_assert_msg(mono() < dl, "timed out waiting for a close");
+		c->len = 0;
+		cl_fill(c);
+		pump();
+	}
+}
+
+#define MiB	(1024 * 1024)
+
+START_TEST(test_output_cap)
+{
+	struct client *hog, *reader, *idle, *a, *b, *big;
+	char *log;
+
+	cfg->max_output_bytes = 2 * MiB;
+	ctl_set_config(ctl, cfg);
+	hog = cl_attach(capped_uid(0), capped_uid(0));
+	reader = cl_attach(capped_uid(1), capped_uid(1));
+	idle = cl_attach(capped_uid(2), capped_uid(2));
+	assert_ping_ok(idle);
+	log_capture();
+
+	/* hog asks for 1 MiB and reads none of it: under the cap. */
+	ask_export(hog, MiB);
+	ck_assert_uint_gt(ctl_queued(ctl), MiB / 2);
+	ck_assert_uint_le(ctl_queued(ctl), MiB + 4096);
+	/* Time passes without hog reading: it has stopped. */
+	fk.now += 10;
+	/* reader's 1.5 MiB goes past the cap: hog is dropped, not reader,
+	 * although reader's queue is the larger one. */
+	ask_export(reader, 3 * MiB / 2);
+	read_big_line(reader, 3 * MiB / 2);
+	wait_closed(hog);
+	ck_assert_uint_eq(ctl_clients(ctl), 2);
+	assert_ping_ok(idle);
+	PUMP_UNTIL(ctl_queued(ctl) == 0);
+
+	/* Nobody stalled: the one with the most unread goes. */
+	a = cl_attach(capped_uid(3), capped_uid(3));
+	b = cl_attach(capped_uid(4), capped_uid(4));
+	ask_export(a, 3 * MiB / 2);
+	ask_export(b, MiB);
+	read_big_line(b, MiB);
+	wait_closed(a);
+	ck_assert_uint_eq(ctl_clients(ctl), 3);
+	PUMP_UNTIL(ctl_queued(ctl) == 0);
+
+	/* One reply larger than the cap, for a client that reads, is sent
+	 * whole. */
+	big = cl_attach(capped_uid(5), capped_uid(5));
+	ask_export(big, 5 * MiB / 2);
+	read_big_line(big, 5 * MiB / 2);
+	assert_ping_ok(big);
+	assert_ping_ok(reader);
+	PUMP_UNTIL(ctl_queued(ctl) == 0);
+	log = log_captured();
+	/* Logged once for the first drop, again after the total fell. */
+	ck_assert_int_eq(count_str(log, "more than max_output_bytes"), 2);
+	ck_assert_int_eq(count_str(log, "not reading"), 1);
+	free(log);
+	cl_free(hog);
+	cl_free(reader);
+	cl_free(idle);
+	cl_free(a);
+	cl_free(b);
+	cl_free(big);
+	PUMP_UNTIL(ctl_clients(ctl) == 0);
+	ck_assert_uint_eq(ctl_queued(ctl), 0);
+}
+END_TEST
+
+/* Subscribers that stop reading go first when pushed messages fill the
+ * cap, while many below the per-client limit each. */
+START_TEST(test_output_cap_subscribers)
+{
+	struct client *slow[4], *fast;
+	json_t *r;
+	char big[8192];
+	int64_t seq = 0;
+	int i, got = 0, dropped;
+
+	cfg->max_output_bytes = 2 * MiB;
+	ctl_set_config(ctl, cfg);
+	for (i = 0; i < 4; i++) {
+		slow[i] = cl_attach(capped_uid(i), capped_uid(i));
+		r = rpc(slow[i], "{\"op\":\"subscribe\"}");
+		assert_ok(r);
+		json_decref(r);
+	}
+	fast = cl_attach(capped_uid(9), capped_uid(9));
+	r = rpc(fast, "{\"op\":\"subscribe\"}");
+	assert_ok(r);
+	json_decref(r);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	/* 4 MiB of messages: each slow one would hold 4 MiB, under the
+	 * 8 MiB of one client, but together past the cap. */
+	for (i = 0; i < 512; i++) {
+		if (i == 64)
+			fk.now += 10;	/* by now the slow ones have stopped */
+		seq = push_msg(big, DJ_CAT_STUDY, NULL, NULL);
+		ck_assert_uint_le(ctl_queued(ctl), 2 * MiB + sizeof big + 64);
+		cl_fill(fast);
+		while (cl_has_line(fast)) {
+			free(cl_take_line(fast));
+			got++;
+		}
+		pump();
+	}
+	dropped = 4 - (int)ctl_subscribers(ctl) + 1;
+	ck_assert_int_ge(dropped, 2);
+	ck_assert_int_eq(ctl_subscribers(ctl), 5 - dropped);
+	/* The reader got every message. */
+	while (got < seq) {
+		char *line = cl_line(fast);
+
+		ck_assert_ptr_nonnull(line);
+		free(line);
+		got++;
+	}
+	for (i = 0; i < 4; i++)
+		cl_free(slow[i]);
+	cl_free(fast);
+	PUMP_UNTIL(ctl_clients(ctl) == 0);
+	ck_assert_uint_eq(ctl_queued(ctl), 0);
+}
+END_TEST
+
 /* Party-branch work: checkin, attendance, hours, stats, compliance */
 
 #define ZWH	"\"uid\":\"zhibu-20261208@example.org\"," \
@@ -2630,6 +2989,10 @@ ctl_suite(void)
 	tcase_add_test(tc, test_max_clients);
 	tcase_add_test(tc, test_accept_emfile);
 	tcase_add_test(tc, test_thousand_clients);
+	tcase_add_test(tc, test_uid_cap);
+	tcase_add_test(tc, test_uid_cap_default);
+	tcase_add_test(tc, test_output_cap);
+	tcase_add_test(tc, test_output_cap_subscribers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -82,6 +82,12 @@ struct config {
 	uint64_t	 max_feed_bytes;
 	char		*ca_file;	/* NULL: the system's CA store */
 	int		 max_clients;	/* control socket connections */
+	int		 max_clients_per_uid;	/* of one peer uid; 0: a
+					   quarter of max_clients (at
+					   least 1).  Root and djcald's
+					   own uid are not capped */
+	uint64_t	 max_output_bytes;	/* replies queued for all
+						   control clients together */
 	size_t		 max_items;	/* items (UIDs) per feed; 0 = no
 					   limit (the default) */
 	int		 warn_days;	/* default for requirements */

@@ -77,7 +77,9 @@ void		 ctl_set_config(struct ctl *, const struct config *);
 /*
  * Serve one already-connected socket (taking ownership of fd) as if it had
  * been accepted, with the given peer credentials: for tests over
- * socketpair(), and for connections the daemon accepts itself.
+ * socketpair(), and for connections the daemon accepts itself.  0, or -1
+ * when it is not served (fd closed; when its uid already has
+ * max_clients_per_uid connections, after a `busy` error line).
  */
 int		 ctl_attach(struct ctl *, int fd, uid_t uid, gid_t gid);
 /*
@@ -94,6 +96,9 @@ char		*ctl_answer(struct ctl *, uid_t uid, gid_t gid, const void *in,
 size_t		 ctl_clients(const struct ctl *);
 /* Connections that have subscribed. */
 size_t		 ctl_subscribers(const struct ctl *);
+/* Bytes of replies and messages queued for all connections now (what
+ * max_output_bytes caps). */
+size_t		 ctl_queued(const struct ctl *);
 /* Push a committed message (store_msg_add) to the live subscribers it
  * matches; replaying ones read it from the store.  m is borrowed. */
 void		 ctl_broadcast(struct ctl *, const struct store_msg *m);

@@ -54,7 +54,9 @@ struct ingest_report {
 	size_t		 series;	/* given to the sink */
 	size_t		 skipped;	/* components dropped */
 	int		 truncated;	/* ended inside a component or calendar:
-					   what is missing may just be cut off */
+					   what is missing may just be cut off;
+					   also set past max_items */
+	size_t		 over_limit;	/* UIDs past max_items, not read */
 	char		**problems;	/* "line N: what", at most
 					   INGEST_MAX_PROBLEMS */
 	size_t		 nproblems;

@@ -22,7 +22,8 @@ enum proto_err {
 	PROTO_E_NOT_FOUND,
 	PROTO_E_FORBIDDEN,
 	PROTO_E_TOO_LARGE,
-	PROTO_E_INTERNAL
+	PROTO_E_INTERNAL,
+	PROTO_E_BUSY		/* too many connections from the peer's uid */
 };
 
 /* "bad_request", "not_found", ... */

@@ -207,7 +207,11 @@ roundtrip(struct client *cl, json_t *req, int timeout_ms)
 	json_object_set_new(req, "id", json_integer(id));
 	line = proto_dump_line(req);
 	json_object_del(req, "id");
-	if (write_all(cl, line, strlen(line), deadline) == -1) {
+	/* A daemon that refuses the connection (busy: too many of this
+	 * user's) says why and closes it, maybe before the request is
+	 * written: its reason may still be there to read. */
+	if (write_all(cl, line, strlen(line), deadline) == -1 &&
+	    errno != EPIPE && errno != ECONNRESET) {
 		free(line);
 		report_io(cl, op);
 		return NULL;
@@ -300,6 +304,14 @@ client_open(struct cli *c)
 		return NULL;
 	}
 	v = json_object_get(reply, "version");
+	if (json_is_false(json_object_get(reply, "ok")) &&
+	    json_is_object(json_object_get(reply, "error"))) {
+		/* Refused (busy): the daemon's reason. */
+		report_error(c, reply);
+		json_decref(reply);
+		client_close(cl);
+		return NULL;
+	}
 	if (!json_is_true(json_object_get(reply, "ok")) ||
 	    !json_is_integer(v)) {
 		cli_error(_("%s does not answer like djcald (no protocol "
