@@ -125,6 +125,15 @@ check: all $(TEST_BINS) po-build
 	done; \
 	exit $$fail
 
+# The long forms of the hardening tests (issue 9): the load test with
+# 1,000 clients and 1,000 subscribers for 60 s, and the crash test on
+# ../shared/bench/gen_feed.py's feed.  Several minutes; not part of check.
+soak: all
+	DJCAL_BUILD=$(B) sh tests/it/load.sh --soak
+	DJCAL_BUILD=$(B) sh tests/it/crash.sh --bench
+
+.PHONY: soak
+
 # The unit suites under valgrind (the integration tests run under the
 # sanitizers instead).  One target per suite, so that `make -j` runs them
 # side by side; each prints its log when it is done.  VG_EXCLUDE_<suite>
