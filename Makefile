@@ -111,6 +111,20 @@ fuzz:
 fuzz-run: $(FUZZ_BINS)
 	sh tests/fuzz/run.sh $(B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# Benchmarks (bench/, docs/PERFORMANCE.md): one table of figures and their
+# floors.  Not part of check; CI does not run it.  BENCH_ARGS passes options
+# to bench/bench.c (-r RUNS, -s ingest,repoll,upcoming,fanout, -k).
+BENCH_BINS := $(B)/bench/bench $(B)/bench/floor_parse $(B)/bench/floor_simple
+$(B)/bench/%: bench/%.c bench/util.c bench/bench.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ibench $(filter-out -MMD -MP,$(ALL_CFLAGS)) \
+		-pthread -o $@ bench/$*.c bench/util.c $(LDFLAGS) $(LIBS_CORE)
+
+bench: all $(BENCH_BINS)
+	$(B)/bench/bench -b $(B) $(BENCH_ARGS)
+
+.PHONY: bench
+
 # Tests run from the top directory; each binary finds its data relative to it.
 # CK_DEFAULT_TIMEOUT is generous for the sanitizer build; no test sleeps.
 check: all $(TEST_BINS) po-build

@@ -113,14 +113,47 @@ ingest_report_summary(const struct ingest_report *r)
 	return s;
 }
 
+#define HASH_WIDE	4096
+#define HASH_P1		0x9E3779B185EBCA87ULL
+#define HASH_P2		0xC2B2AE3D27D4EB4FULL
+
+static uint64_t
+rotl64(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+/*
+ * FNV-1a takes one byte per multiplication, each waiting for the last:
+ * about 1.5 ns a byte, 100 ms for the 64 MB body that a poll answered
+ * with the same bytes hashes again.  From HASH_WIDE bytes on, four
+ * independent lanes take 8 bytes a step (xxHash64's round), about ten
+ * times faster; FNV-1a then takes the tail.  Short strings (UIDs, the
+ * config's signature, most series) hash as before.  Words are read in
+ * host byte order: a database moved to a machine of the other order
+ * reads its big feeds and series once more, nothing worse.
+ */
 uint64_t
 ingest_hash(const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
+	uint64_t h = 1469598103934665603ULL, v[4], w;
+	size_t i = 0, k;
 
-	for (i = 0; i < len; i++) {
+	if (len >= HASH_WIDE) {
+		v[0] = h;
+		v[1] = h ^ HASH_P1;
+		v[2] = h ^ HASH_P2;
+		v[3] = h + HASH_P1;
+		for (; i + 32 <= len; i += 32)
+			for (k = 0; k < 4; k++) {
+				memcpy(&w, p + i + 8 * k, sizeof w);
+				v[k] = rotl64(v[k] + w * HASH_P2, 31) * HASH_P1;
+			}
+		h = rotl64(v[0], 1) + rotl64(v[1], 7) + rotl64(v[2], 12) +
+		    rotl64(v[3], 18);
+	}
+	for (; i < len; i++) {
 		h ^= p[i];
 		h *= 1099511628211ULL;
 	}

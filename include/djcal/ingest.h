@@ -78,7 +78,8 @@ void		 ingest_report_free(struct ingest_report *);
  * Caller frees. */
 char		*ingest_report_summary(const struct ingest_report *);
 
-/* 64-bit FNV-1a of bytes: change detection, not security. */
+/* A 64-bit hash of bytes (FNV-1a; from 4 KiB on, 8 bytes a step): change
+ * detection, not security. */
 uint64_t	 ingest_hash(const void *, size_t);
 
 #endif
