@@ -37,6 +37,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -314,33 +315,30 @@ struct proc_result {
 	long	 maxrss;	/* KiB */
 };
 
-/* Start argv with stdout and stderr to files (NULL: /dev/null). */
+/*
+ * Start argv with stdout and stderr to files (NULL: /dev/null).
+ * posix_spawn, not fork: the bench may hold 100 MB of replies, and copying
+ * its page tables for each `djcal upcoming` would be counted as djcal's.
+ */
 static pid_t
 spawn(char *const argv[], const char *out, const char *err)
 {
+	posix_spawn_file_actions_t fa;
 	pid_t pid;
-	int fd;
+	int rc;
 
 	fflush(NULL);
-	if ((pid = fork()) == -1)
-		die("fork: %s", strerror(errno));
-	if (pid > 0)
-		return pid;
-	unsetenv("NOTIFY_SOCKET");
-	unsetenv("LISTEN_FDS");
-	unsetenv("LISTEN_PID");
-	if ((fd = open(out != NULL ? out : "/dev/null",
-	    O_WRONLY | O_CREAT | O_TRUNC, 0644)) == -1)
-		_exit(126);
-	dup2(fd, STDOUT_FILENO);
-	close(fd);
-	if ((fd = open(err != NULL ? err : "/dev/null",
-	    O_WRONLY | O_CREAT | O_APPEND, 0644)) == -1)
-		_exit(126);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
-	execv(argv[0], argv);
-	_exit(127);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO,
+	    out != NULL ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO,
+	    err != NULL ? err : "/dev/null", O_WRONLY | O_CREAT | O_APPEND,
+	    0644);
+	rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		die("%s: %s", argv[0], strerror(rc));
+	return pid;
 }
 
 /* Run argv to the end: wall time, CPU time and peak RSS of that process. */
@@ -1132,14 +1130,14 @@ upcoming(int runs)
 	double p50, p99;
 	size_t nocc;
 	int niter;
+	/* The short lists first: the long ones leave a large heap behind. */
 	static const struct {
 		int	 days, limit, iters;
-		int	 target;	/* p99 < 1 ms */
 	} q[] = {
-		{ 7, 0, 200, 0 },
-		{ 7, UPCOMING_LIMIT, 2000, 1 },
-		{ 90, 0, 20, 0 },
-		{ 90, UPCOMING_LIMIT, 2000, 0 }
+		{ 7, UPCOMING_LIMIT, 2000 },
+		{ 90, UPCOMING_LIMIT, 2000 },
+		{ 7, 0, 200 },
+		{ 90, 0, 20 }
 	};
 	size_t i;
 
@@ -1192,6 +1190,8 @@ upcoming(int runs)
 		if (q[i].days == 7)
 			row_target(rw, "p99 < 1 ms", p99, 0.001);
 	}
+	/* The 100 MB of the last reply are freed before djcal runs. */
+	conn_close(&c);
 	say("upcoming: djcal upcoming, end to end");
 	{
 		static const struct {
@@ -1211,7 +1211,6 @@ upcoming(int runs)
 			row_target(rw, "< 10 ms", p50, 0.010);
 		}
 	}
-	conn_close(&c);
 	daemon_stop(&d);
 	note("upcoming: %lld occurrences stored (%lld of them from the "
 	    "second feed of %lld events)", occ, occ - occ1, n2);
@@ -1587,6 +1586,10 @@ main(int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* The daemons are started by hand, never as systemd's. */
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_PID");
 	setup();
 	load0 = loadavg();
 	now = time(NULL);
