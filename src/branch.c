@@ -357,49 +357,111 @@ branch_warning_key(const struct config_requirement *r,
 	out->okey = p->start;
 }
 
+/*
+ * Whether anything matching the requirement is scheduled in a period: the
+ * period alone is read, and only the requirement's category where it has
+ * one.
+ */
+static int
+period_scheduled(struct store *s, const struct holfeeds *hf,
+    const struct config_requirement *r, const struct branch_period *p,
+    int *n, char **cause)
+{
+	struct store_filter f;
+	struct dj_occ_list l;
+	size_t i;
+
+	memset(&f, 0, sizeof f);
+	f.from = p->start;
+	f.to = p->end;
+	f.kinds = 1u << DJ_KIND_EVENT;
+	if (r->naliases == 0 && r->meeting_type > 0)
+		f.categories = 1u << DJ_CAT_STUDY;
+	else if (r->naliases == 0 && r->category >= 0)
+		f.categories = 1u << r->category;
+	memset(&l, 0, sizeof l);
+	if (query_upcoming(s, &f, &l, cause) == -1)
+		return -1;
+	*n = 0;
+	for (i = 0; i < l.n; i++)
+		if (l.v[i].start >= p->start && !occ_is_cancelled(&l.v[i]) &&
+		    !is_holiday_feed(hf, l.v[i].feed) &&
+		    branch_req_matches(r, &l.v[i]))
+			(*n)++;
+	occ_list_free(&l);
+	return 0;
+}
+
+/*
+ * Only the next period of each requirement can be warned about, and only
+ * once its warning window has opened: until then this is calendar
+ * arithmetic, so the daemon can call it after every feed change.
+ */
 time_t
 branch_warnings(struct store *s, const struct config *cfg, time_t now,
     branch_warning_cb cb, void *arg)
 {
 	const struct tz *z = query_zone(s);
+	struct holfeeds hf;
 	struct tz_civil c;
-	time_t next = 0;
+	time_t next = 0, np;
 	size_t i, k;
-	int y;
+	int y, loaded = 0;
 
 	tz_from_utc(z, now, &c);
-	/* This year's and next year's periods cover "the next period". */
-	for (y = c.year; y <= c.year + 1; y++) {
-		struct branch_compliance bc;
-		char *cause = NULL;
+	for (i = 0; i < cfg->nrequirements; i++) {
+		const struct config_requirement *r = &cfg->requirements[i];
+		int wd = r->warn_days > 0 ? r->warn_days : cfg->warn_days;
+		struct branch_period *p = NULL, *nextp = NULL, *all[2];
+		size_t nall[2];
 
-		if (branch_compliance(s, cfg, y, NULL, now, &bc,
-		    &cause) == -1) {
-			free(cause);
-			return now + 3600;
-		}
-		for (i = 0; i < bc.nreqs; i++) {
-			const struct config_requirement *r = bc.reqs[i].req;
-			int wd = r->warn_days > 0 ? r->warn_days :
-			    cfg->warn_days;
-
-			for (k = 0; k < bc.reqs[i].nperiods; k++) {
-				const struct branch_period *p =
-				    &bc.reqs[i].periods[k];
-				time_t from = p->start - (time_t)wd * 86400;
-
-				if (now < from) {
-					if (next == 0 || from < next)
-						next = from;
+		/* The periods of this year and the next, in order. */
+		for (y = 0; y < 2; y++)
+			nall[y] = make_periods(z, c.year + y, r->cadence,
+			    &all[y]);
+		for (y = 0; y < 2 && nextp == NULL; y++)
+			for (k = 0; k < nall[y]; k++) {
+				if (all[y][k].start <= now)
 					continue;
+				if (p == NULL)
+					p = &all[y][k];
+				else if (nextp == NULL) {
+					nextp = &all[y][k];
+					break;
 				}
-				if (now >= p->start || p->scheduled > 0)
-					continue;
-				cb(r, p, arg);
 			}
-		}
-		branch_compliance_free(&bc);
+		np = 0;
+		if (p != NULL && now >= p->start - (time_t)wd * 86400) {
+			char *cause = NULL;
+			int n = 0;
+
+			if (!loaded) {
+				if (holfeeds_load(s, &hf, &cause) == -1) {
+					free(cause);
+					free(all[0]);
+					free(all[1]);
+					return now + 3600;
+				}
+				loaded = 1;
+			}
+			if (period_scheduled(s, &hf, r, p, &n, &cause) == -1) {
+				free(cause);
+				next = next == 0 || now + 3600 < next ?
+				    now + 3600 : next;
+			} else if (n == 0)
+				cb(r, p, arg);
+			/* The next look: when the period after opens. */
+			if (nextp != NULL)
+				np = nextp->start - (time_t)wd * 86400;
+		} else if (p != NULL)
+			np = p->start - (time_t)wd * 86400;
+		if (np > now && (next == 0 || np < next))
+			next = np;
+		free(all[0]);
+		free(all[1]);
 	}
+	if (loaded)
+		holfeeds_free(&hf);
 	return next;
 }
 
