@@ -213,7 +213,8 @@ install: all $(MO_FILES)
 	if [ -f systemd/djcal-watch.service ]; then \
 		install -d $(DESTDIR)$(USERUNITDIR); \
 		sed -e 's|@BINDIR@|$(BINDIR)|g' systemd/djcal-watch.service \
-			> $(DESTDIR)$(USERUNITDIR)/djcal-watch.service; fi
+			> $(DESTDIR)$(USERUNITDIR)/djcal-watch.service; \
+		chmod 0644 $(DESTDIR)$(USERUNITDIR)/djcal-watch.service; fi
 	if [ -f systemd/djcal.sysusers ]; then \
 		install -d $(DESTDIR)$(SYSUSERSDIR); \
 		install -m 0644 systemd/djcal.sysusers $(DESTDIR)$(SYSUSERSDIR)/djcal.conf; fi
