@@ -316,7 +316,7 @@ feed_apply(const struct feed_env *env, const struct config_feed *cf,
 		r->ok = 1;
 		if (r->update.changed > 0 || r->update.removed > 0 ||
 		    had_error)
-			log_info("feed %s: %lld items (%lld new or changed, "
+			log_info("feed %s: items %lld (%lld new or changed, "
 			    "%lld removed)%s", cf->name,
 			    (long long)r->update.items,
 			    (long long)r->update.changed,
