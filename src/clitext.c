@@ -352,14 +352,8 @@ clitext_table_free(struct clitext_table *t)
 	free(t);
 }
 
-/*
- * A cell as it may reach a terminal: feed text can hold control
- * characters, and an escape sequence from a feed must not drive the
- * user's terminal.  Tabs and line breaks become spaces, other C0 and C1
- * controls and DEL become '?'.
- */
-static char *
-clean_cell(const char *s)
+char *
+clitext_clean(const char *s)
 {
 	const unsigned char *p;
 	char *v, *q;
@@ -392,7 +386,7 @@ table_add(struct clitext_table *t, const char *const *cells,
 	t->sgr = xreallocarray(t->sgr, base + (size_t)t->ncols,
 	    sizeof *t->sgr);
 	for (i = 0; i < t->ncols; i++) {
-		t->cells[base + (size_t)i] = clean_cell(cells[i] != NULL ?
+		t->cells[base + (size_t)i] = clitext_clean(cells[i] != NULL ?
 		    cells[i] : "");
 		t->sgr[base + (size_t)i] = sgr != NULL && sgr[i] != NULL ?
 		    xstrdup(sgr[i]) : NULL;

@@ -251,12 +251,31 @@ same_problems(const char *old, const char *new)
 	    (old[n] == '\0' || old[n] == ';');
 }
 
+/* Note one fetch in the feed's health: good when error is NULL. */
+static void
+record_fetch(const struct feed_env *env, const struct config_feed *cf,
+    int64_t feed_id, time_t now, int http_status, const char *error,
+    const char *etag, const char *last_modified)
+{
+	struct store_fetch fe;
+
+	memset(&fe, 0, sizeof fe);
+	fe.when = now;
+	fe.ok = error == NULL;
+	fe.error = error;
+	fe.http_status = http_status;
+	fe.etag = etag;
+	fe.last_modified = last_modified;
+	if (store_feed_fetched(env->store, feed_id, &fe) == -1)
+		log_warnx("feed %s: recording its health: %s", cf->name,
+		    store_errmsg(env->store));
+}
+
 void
 feed_failed(const struct feed_env *env, const struct config_feed *cf,
     time_t now, int http_status, const char *error)
 {
 	struct store_feed sf;
-	struct store_fetch fe;
 	int same = 0;
 
 	if (store_feed_get(env->store, cf->name, &sf) != 0) {
@@ -269,14 +288,7 @@ feed_failed(const struct feed_env *env, const struct config_feed *cf,
 	else
 		log_warnx("feed %s: %s%s", cf->name, error,
 		    sf.items > 0 ? "; keeping its last good items" : "");
-	memset(&fe, 0, sizeof fe);
-	fe.when = now;
-	fe.ok = 0;
-	fe.error = error;
-	fe.http_status = http_status;
-	if (store_feed_fetched(env->store, sf.id, &fe) == -1)
-		log_warnx("feed %s: recording its health: %s", cf->name,
-		    store_errmsg(env->store));
+	record_fetch(env, cf, sf.id, now, http_status, error, NULL, NULL);
 	store_feed_clear(&sf);
 }
 
@@ -287,7 +299,6 @@ feed_apply(const struct feed_env *env, const struct config_feed *cf,
 {
 	struct update_ctx ctx;
 	struct store_feed sf;
-	struct store_fetch fe;
 	int64_t mf, mt;
 	char *cause = NULL;
 	int had_error;
@@ -332,15 +343,8 @@ feed_apply(const struct feed_env *env, const struct config_feed *cf,
 		else if (r->update.problems != NULL)
 			log_warnx("feed %s: %s", cf->name, r->update.problems);
 	}
-	memset(&fe, 0, sizeof fe);
-	fe.when = now;
-	fe.ok = 1;
-	fe.http_status = http_status;
-	fe.etag = etag;
-	fe.last_modified = last_modified;
-	if (store_feed_fetched(env->store, sf.id, &fe) == -1)
-		log_warnx("feed %s: recording its health: %s", cf->name,
-		    store_errmsg(env->store));
+	record_fetch(env, cf, sf.id, now, http_status, NULL, etag,
+	    last_modified);
 	store_feed_clear(&sf);
 	if (!r->unchanged && (r->update.changed > 0 || r->update.removed > 0)
 	    && env->changed != NULL)
@@ -650,7 +654,6 @@ feed_not_modified(const struct feed_env *env, const struct config_feed *cf,
     struct feed_result *r)
 {
 	struct store_feed sf;
-	struct store_fetch fe;
 
 	memset(r, 0, sizeof *r);
 	if (store_feed_get(env->store, cf->name, &sf) != 0) {
@@ -665,15 +668,8 @@ feed_not_modified(const struct feed_env *env, const struct config_feed *cf,
 		    cf->name, (long long)sf.items);
 	else
 		log_debug("feed %s: not modified", cf->name);
-	memset(&fe, 0, sizeof fe);
-	fe.when = now;
-	fe.ok = 1;
-	fe.http_status = http_status;
-	fe.etag = etag;
-	fe.last_modified = last_modified;
-	if (store_feed_fetched(env->store, sf.id, &fe) == -1)
-		log_warnx("feed %s: recording its health: %s", cf->name,
-		    store_errmsg(env->store));
+	record_fetch(env, cf, sf.id, now, http_status, NULL, etag,
+	    last_modified);
 	store_feed_clear(&sf);
 }
 

@@ -9,15 +9,6 @@
 #include "djcal/store.h"
 #include "store_int.h"
 
-static void
-bind_text0(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-}
-
 int
 store_checkin_put(struct store *s, const struct store_checkin *c)
 {
@@ -36,9 +27,9 @@ store_checkin_put(struct store *s, const struct store_checkin *c)
 	sqlite3_bind_int64(st, 5, c->start);
 	sqlite3_bind_int64(st, 6, c->end);
 	sqlite3_bind_int(st, 7, c->kind);
-	bind_text0(st, 8, c->reason);
+	store_bind_text(st, 8, c->reason);
 	sqlite3_bind_int64(st, 9, c->created);
-	bind_text0(st, 10, c->summary);
+	store_bind_text(st, 10, c->summary);
 	sqlite3_bind_int(st, 11, c->category);
 	sqlite3_bind_int(st, 12, c->all_day);
 	rc = sqlite3_step(st);

@@ -26,26 +26,6 @@
 /* UIDs listed in one feed's duplicate note; more are counted. */
 #define DUP_LISTED	5
 
-static sqlite3_stmt *
-prep(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) !=
-	    SQLITE_OK)
-		return NULL;
-	return st;
-}
-
-static int
-run(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
 /* A random first version in [1, 2^62). */
 static int64_t
 first_version(void)
@@ -62,13 +42,13 @@ store_content_bump(struct store *s)
 {
 	sqlite3_stmt *st;
 
-	st = prep(s, "INSERT INTO meta(key, value) VALUES "
+	st = store_prep_once(s, "INSERT INTO meta(key, value) VALUES "
 	    "('content_version', ?1) ON CONFLICT(key) DO UPDATE SET "
 	    "value = CAST(value AS INTEGER) + 1");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, first_version());
-	return run(st);
+	return store_run_once(st);
 }
 
 uint64_t
@@ -78,7 +58,7 @@ store_content_version(struct store *s)
 	uint64_t v = 0;
 	int found = 0;
 
-	if ((st = prep(s, "SELECT CAST(value AS INTEGER) FROM meta "
+	if ((st = store_prep_once(s, "SELECT CAST(value AS INTEGER) FROM meta "
 	    "WHERE key = 'content_version'")) == NULL)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -102,7 +82,7 @@ store_series_categories(struct store *s, int64_t series_id,
 	int rc;
 
 	*mask = 0;
-	if ((st = prep(s, "SELECT category FROM item WHERE series_id = ?1"))
+	if ((st = store_prep_once(s, "SELECT category FROM item WHERE series_id = ?1"))
 	    == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, series_id);
@@ -145,7 +125,7 @@ store_export_series(struct store *s, const struct store_filter *f,
 	    "i.series_id = s.id AND i.category IN (" : "",
 	    f->categories != 0 ? cats : "",
 	    f->categories != 0 ? "))" : "");
-	if ((st = prep(s, sql)) == NULL)
+	if ((st = store_prep_once(s, sql)) == NULL)
 		return -1;
 	if (f->feed != NULL)
 		sqlite3_bind_text(st, 1, f->feed, -1, SQLITE_STATIC);
@@ -188,7 +168,7 @@ store_export_series(struct store *s, const struct store_filter *f,
 static sqlite3_stmt *
 duplicates_stmt(struct store *s)
 {
-	return prep(s, "SELECT d.feed_id, f.name, d.uid, "
+	return store_prep_once(s, "SELECT d.feed_id, f.name, d.uid, "
 	    "(SELECT f2.name FROM series s2 JOIN feed f2 ON "
 	    "f2.id = s2.feed_id WHERE s2.uid = d.uid AND "
 	    "s2.feed_id < d.feed_id ORDER BY s2.feed_id LIMIT 1) "
@@ -243,14 +223,14 @@ dup_note_flush(struct store *s, struct dup_note *d)
 	d->text = NULL;
 	d->n = 0;
 	snprintf(key, sizeof key, "duplicates:%lld", (long long)d->feed_id);
-	if ((st = prep(s, "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+	if ((st = store_prep_once(s, "INSERT INTO meta(key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value")) == NULL) {
 		free(t);
 		return -1;
 	}
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, t, -1, SQLITE_TRANSIENT);
-	rc = run(st);
+	rc = store_run_once(st);
 	free(t);
 	return rc;
 }
@@ -262,8 +242,8 @@ store_duplicates_note(struct store *s)
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((st = prep(s, "DELETE FROM meta WHERE key GLOB 'duplicates:*'"))
-	    == NULL || run(st) == -1)
+	if ((st = store_prep_once(s, "DELETE FROM meta WHERE key GLOB 'duplicates:*'"))
+	    == NULL || store_run_once(st) == -1)
 		return -1;
 	if ((st = duplicates_stmt(s)) == NULL)
 		return -1;

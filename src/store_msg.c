@@ -12,52 +12,23 @@
 #include "djcal/xmalloc.h"
 #include "store_int.h"
 
-static sqlite3_stmt *
-prep(struct store *s, const char *sql)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) !=
-	    SQLITE_OK)
-		return NULL;
-	return st;
-}
-
-static int
-run(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
-static void
-bind_text0(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-}
-
 int
 store_msg_add(struct store *s, const char *type, int64_t now,
     const char *feed, const char *branch, int category, int64_t *seq)
 {
 	sqlite3_stmt *st;
 
-	st = prep(s, "INSERT INTO message(type, created, feed, branch, "
+	st = store_prep_once(s, "INSERT INTO message(type, created, feed, branch, "
 	    "category, body) VALUES (?1, ?2, ?3, ?4, ?5, '')");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, type, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
-	bind_text0(st, 3, feed);
-	bind_text0(st, 4, branch);
+	store_bind_text(st, 3, feed);
+	store_bind_text(st, 4, branch);
 	if (category >= 0)
 		sqlite3_bind_int(st, 5, category);
-	if (run(st) == -1)
+	if (store_run_once(st) == -1)
 		return -1;
 	*seq = sqlite3_last_insert_rowid(store_sqlite(s));
 	return 0;
@@ -68,12 +39,12 @@ store_msg_set_body(struct store *s, int64_t seq, const char *body)
 {
 	sqlite3_stmt *st;
 
-	if ((st = prep(s, "UPDATE message SET body = ?2 WHERE seq = ?1")) ==
+	if ((st = store_prep_once(s, "UPDATE message SET body = ?2 WHERE seq = ?1")) ==
 	    NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_text(st, 2, body, -1, SQLITE_TRANSIENT);
-	return run(st);
+	return store_run_once(st);
 }
 
 int64_t
@@ -84,7 +55,7 @@ store_msg_latest(struct store *s)
 
 	/* sqlite_sequence remembers the last seq even when messages were
 	 * pruned; it has no row before the first message. */
-	st = prep(s, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence "
+	st = store_prep_once(s, "SELECT max(coalesce((SELECT seq FROM sqlite_sequence "
 	    "WHERE name = 'message'), 0), coalesce((SELECT max(seq) FROM "
 	    "message), 0))");
 	if (st == NULL)
@@ -102,7 +73,7 @@ store_msg_since(struct store *s, int64_t since, size_t limit,
 	sqlite3_stmt *st;
 	int rc;
 
-	st = prep(s, "SELECT seq, type, created, feed, branch, category, body "
+	st = store_prep_once(s, "SELECT seq, type, created, feed, branch, category, body "
 	    "FROM message WHERE seq > ?1 ORDER BY seq LIMIT ?2");
 	if (st == NULL)
 		return -1;
@@ -131,15 +102,15 @@ store_msg_prune(struct store *s, int64_t before)
 {
 	sqlite3_stmt *st;
 
-	if ((st = prep(s, "DELETE FROM message WHERE created < ?1")) == NULL)
+	if ((st = store_prep_once(s, "DELETE FROM message WHERE created < ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, before);
-	if (run(st) == -1)
+	if (store_run_once(st) == -1)
 		return -1;
-	if ((st = prep(s, "DELETE FROM reminder WHERE end < ?1")) == NULL)
+	if ((st = store_prep_once(s, "DELETE FROM reminder WHERE end < ?1")) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, before);
-	return run(st);
+	return store_run_once(st);
 }
 
 static void
@@ -157,7 +128,7 @@ store_reminder_done(struct store *s, const struct store_okey *k,
 	sqlite3_stmt *st;
 	int rc;
 
-	st = prep(s, "SELECT 1 FROM reminder WHERE feed = ?1 AND uid = ?2 "
+	st = store_prep_once(s, "SELECT 1 FROM reminder WHERE feed = ?1 AND uid = ?2 "
 	    "AND okey = ?3 AND lead = ?4 AND due = ?5");
 	if (st == NULL)
 		return -1;
@@ -176,7 +147,7 @@ store_reminder_put(struct store *s, const struct store_okey *k,
 {
 	sqlite3_stmt *st;
 
-	st = prep(s, "INSERT OR REPLACE INTO reminder(feed, uid, okey, lead, "
+	st = store_prep_once(s, "INSERT OR REPLACE INTO reminder(feed, uid, okey, lead, "
 	    "due, state, seq, start, end) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 	    "?8, ?9)");
 	if (st == NULL)
@@ -189,7 +160,7 @@ store_reminder_put(struct store *s, const struct store_okey *k,
 		sqlite3_bind_int64(st, 7, seq);
 	sqlite3_bind_int64(st, 8, start);
 	sqlite3_bind_int64(st, 9, end);
-	return run(st);
+	return store_run_once(st);
 }
 
 int
@@ -201,7 +172,7 @@ store_sent_since(struct store *s, int64_t since,
 
 	/* One row per occurrence: its latest recorded times.  Rows of feed
 	 * "" are compliance warnings, not occurrences. */
-	st = prep(s, "SELECT feed, uid, okey, start, end, max(followup), "
+	st = store_prep_once(s, "SELECT feed, uid, okey, start, end, max(followup), "
 	    "(SELECT max(r.seq) FROM reminder r WHERE r.feed = reminder.feed "
 	    "AND r.uid = reminder.uid AND r.okey = reminder.okey AND "
 	    "r.state = 1) "
@@ -233,7 +204,7 @@ store_sent_update(struct store *s, const struct store_okey *k, int64_t start,
 {
 	sqlite3_stmt *st;
 
-	st = prep(s, "UPDATE reminder SET start = ?4, end = ?5, "
+	st = store_prep_once(s, "UPDATE reminder SET start = ?4, end = ?5, "
 	    "followup = ?6 WHERE feed = ?1 AND uid = ?2 AND okey = ?3");
 	if (st == NULL)
 		return -1;
@@ -241,7 +212,7 @@ store_sent_update(struct store *s, const struct store_okey *k, int64_t start,
 	sqlite3_bind_int64(st, 4, start);
 	sqlite3_bind_int64(st, 5, end);
 	sqlite3_bind_int(st, 6, followup);
-	return run(st);
+	return store_run_once(st);
 }
 
 static char *
@@ -261,7 +232,7 @@ store_occurrence_find(struct store *s, const struct store_okey *k,
 
 	/* A single item has one occurrence (rid NULL); an instance is found
 	 * by its rid. */
-	st = prep(s, "SELECT s.uid, f.name, f.branch, i.summary, i.location, "
+	st = store_prep_once(s, "SELECT s.uid, f.name, f.branch, i.summary, i.location, "
 	    "i.description, i.status, o.kind, o.category, i.meeting_type, "
 	    "o.start, o.end, o.all_day, o.rid, o.rid_all_day, i.alarms, "
 	    "i.due, i.due_all_day, i.completed "
@@ -310,7 +281,7 @@ store_alarm_reach(struct store *s, int64_t *before, int64_t *after)
 	sqlite3_stmt *st;
 	int rc;
 
-	st = prep(s, "SELECT DISTINCT alarms FROM item WHERE alarms IS NOT "
+	st = store_prep_once(s, "SELECT DISTINCT alarms FROM item WHERE alarms IS NOT "
 	    "NULL");
 	if (st == NULL)
 		return -1;

@@ -30,6 +30,13 @@ int		 clitext_width(const char *);
  * after it.  width < 1 gives "".  Caller frees.
  */
 char		*clitext_truncate(const char *s, int width);
+/*
+ * A copy of s as it may reach a terminal: feed text can hold control
+ * characters, and an escape sequence from a feed must not drive the
+ * user's terminal.  Tabs and line breaks become spaces, other C0 and C1
+ * controls and DEL become '?'.  Caller frees.
+ */
+char		*clitext_clean(const char *s);
 
 /*
  * A time argument of the CLI, read at `now` in zone:

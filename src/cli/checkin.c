@@ -58,11 +58,8 @@ parse_args(struct cli *c, int argc, char **argv, int checkin,
 		    c->cmd);
 		return -1;
 	}
-	if (argc - optind > 2) {
-		cli_error(_("%s: unexpected argument: %s"), c->cmd,
-		    argv[optind + 2]);
+	if (cli_operands_max(c, argc, argv, 2) == -1)
 		return -1;
-	}
 	a->uid = argv[optind];
 	a->start = argv[optind + 1];
 	if (*a->uid == '\0') {

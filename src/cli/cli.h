@@ -90,6 +90,11 @@ int	cli_category_arg(const char *arg);
  * message. */
 int	cli_number_arg(const char *opt, const char *arg, long long max,
 	    long long *out);
+/* At most max operands left after the options (argv[optind] on); -1
+ * after a message naming the first one too many. */
+int	cli_operands_max(struct cli *, int argc, char **argv, int max);
+/* Milliseconds on the monotonic clock, for deadlines. */
+long long cli_now_ms(void);
 
 /*
  * Run a request: over the socket, or with --db through local (the op done
@@ -152,11 +157,7 @@ const char *cli_meeting_label(enum dj_meeting);
 const char *cli_month_label(int month);
 /* Hours as people write them: "4", "2.5", "1.25".  Caller frees. */
 char	*cli_hours_text(double);
-/* A copy of text that may come from a feed, fit for a terminal: tabs
- * and line breaks become blanks, other control characters '?'.  Caller
- * frees. */
-char	*cli_clean(const char *);
-/* Print a line that may hold feed text, as cli_clean makes it. */
+/* Print a line that may hold feed text, as clitext_clean makes it. */
 void	cli_puts(const char *);
 /* The SGR colour of a category, or NULL. */
 const char *cli_category_sgr(enum dj_category);

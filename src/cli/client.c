@@ -30,8 +30,8 @@ struct client {
 	json_int_t	 next_id;
 };
 
-static long long
-now_ms(void)
+long long
+cli_now_ms(void)
 {
 	struct timespec ts;
 
@@ -50,7 +50,7 @@ wait_fd(int fd, short events, long long deadline)
 	for (;;) {
 		ms = -1;
 		if (deadline >= 0) {
-			long long left = deadline - now_ms();
+			long long left = deadline - cli_now_ms();
 
 			if (left <= 0) {
 				errno = ETIMEDOUT;
@@ -195,7 +195,7 @@ report_error(const struct cli *c, json_t *reply)
 static json_t *
 roundtrip(struct client *cl, json_t *req, int timeout_ms)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : cli_now_ms() + timeout_ms;
 	const char *op = json_string_value(json_object_get(req, "op"));
 	json_int_t id = ++cl->next_id;
 	json_error_t jerr;

@@ -291,7 +291,7 @@ print_compliance(struct cli *c, json_t *reply, const char *branch)
 			name = "?";
 		putchar('\n');
 		/* The name and the cadence aligned by display width. */
-		nm = cli_clean(name);
+		nm = clitext_clean(name);
 		cad = cadence_label(json_string_value(json_object_get(r,
 		    "cadence")));
 		printf("%s%*s  %s%*s  ", nm, namew - clitext_width(nm), "",
@@ -370,11 +370,8 @@ cmd_compliance(struct cli *c, int argc, char **argv)
 			return cli_usage(c->cmd);
 		}
 	}
-	if (optind != argc) {
-		cli_error(_("%s: unexpected argument: %s"), c->cmd,
-		    argv[optind]);
+	if (cli_operands_max(c, argc, argv, 0) == -1)
 		return cli_usage(c->cmd);
-	}
 	if (config_path != NULL && c->db_path == NULL) {
 		cli_error(_("%s: --config goes with --db; djcald uses its own "
 		    "configuration"), c->cmd);

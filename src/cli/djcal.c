@@ -247,6 +247,16 @@ cli_number_arg(const char *opt, const char *arg, long long max,
 	return 0;
 }
 
+int
+cli_operands_max(struct cli *c, int argc, char **argv, int max)
+{
+	if (argc - optind <= max)
+		return 0;
+	cli_error(_("%s: unexpected argument: %s"), c->cmd,
+	    argv[optind + max]);
+	return -1;
+}
+
 static int
 resolve_color(const char *mode)
 {

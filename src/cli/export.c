@@ -34,11 +34,8 @@ cmd_export(struct cli *c, int argc, char **argv)
 			return cli_usage(c->cmd);
 		}
 	}
-	if (optind != argc) {
-		cli_error(_("%s: unexpected argument: %s"), c->cmd,
-		    argv[optind]);
+	if (cli_operands_max(c, argc, argv, 0) == -1)
 		return cli_usage(c->cmd);
-	}
 	req = cli_filter_request("export", categories, feed, branch);
 	rc = cli_call(c, req, NULL, &reply);
 	json_decref(req);

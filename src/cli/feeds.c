@@ -155,11 +155,8 @@ cmd_feeds(struct cli *c, int argc, char **argv)
 
 	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1)
 		return cli_usage(c->cmd);
-	if (optind != argc) {
-		cli_error(_("%s: unexpected argument: %s"), c->cmd,
-		    argv[optind]);
+	if (cli_operands_max(c, argc, argv, 0) == -1)
 		return cli_usage(c->cmd);
-	}
 	req = json_pack("{s:s}", "op", "feeds");
 	rc = cli_call(c, req, feeds_local, &reply);
 	json_decref(req);

@@ -114,11 +114,8 @@ cmd_hours(struct cli *c, int argc, char **argv)
 			return cli_usage(c->cmd);
 		}
 	}
-	if (optind != argc) {
-		cli_error(_("%s: unexpected argument: %s"), c->cmd,
-		    argv[optind]);
+	if (cli_operands_max(c, argc, argv, 0) == -1)
 		return cli_usage(c->cmd);
-	}
 	req = json_pack("{s:s}", "op", "hours");
 	if (year != 0)
 		json_object_set_new(req, "year", json_integer(year));

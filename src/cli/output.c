@@ -82,34 +82,10 @@ cli_hours_text(double h)
 	return s;
 }
 
-char *
-cli_clean(const char *s)
-{
-	const unsigned char *p;
-	char *v, *q;
-
-	/* As clitext does for table cells: feed text must not drive the
-	 * terminal. */
-	v = q = xmalloc(strlen(s) + 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '\t' || *p == '\n' || *p == '\r')
-			*q++ = ' ';
-		else if (*p < 0x20 || *p == 0x7f)
-			*q++ = '?';
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			*q++ = '?';
-			p++;
-		} else
-			*q++ = (char)*p;
-	}
-	*q = '\0';
-	return v;
-}
-
 void
 cli_puts(const char *s)
 {
-	char *v = cli_clean(s);
+	char *v = clitext_clean(s);
 
 	puts(v);
 	free(v);

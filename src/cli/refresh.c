@@ -83,11 +83,8 @@ cmd_refresh(struct cli *c, int argc, char **argv)
 
 	while ((ch = cli_getopt(c, argc, argv, "", NULL)) != -1)
 		return cli_usage(c->cmd);
-	if (argc - optind > 1) {
-		cli_error(_("%s: unexpected argument: %s"), c->cmd,
-		    argv[optind + 1]);
+	if (cli_operands_max(c, argc, argv, 1) == -1)
 		return cli_usage(c->cmd);
-	}
 	req = json_pack("{s:s}", "op", "refresh");
 	if (optind < argc)
 		json_object_set_new(req, "feed", json_string(argv[optind]));

@@ -586,11 +586,8 @@ cmd_stats(struct cli *c, int argc, char **argv)
 			return cli_usage(c->cmd);
 		}
 	}
-	if (optind != argc) {
-		cli_error(_("%s: unexpected argument: %s"), c->cmd,
-		    argv[optind]);
+	if (cli_operands_max(c, argc, argv, 0) == -1)
 		return cli_usage(c->cmd);
-	}
 	if (csv && c->json) {
 		cli_error(_("--csv and --json exclude each other"));
 		return cli_usage(c->cmd);

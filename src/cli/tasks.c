@@ -77,11 +77,8 @@ cmd_tasks(struct cli *c, int argc, char **argv)
 		}
 		given = status;
 	}
-	if (optind != argc) {
-		cli_error(_("%s: unexpected argument: %s"), c->cmd,
-		    argv[optind]);
+	if (cli_operands_max(c, argc, argv, 0) == -1)
 		return cli_usage(c->cmd);
-	}
 	req = json_pack("{s:s, s:s}", "op", "tasks", "status", status);
 	rc = cli_call(c, req, tasks_local, &reply);
 	json_decref(req);

@@ -84,11 +84,8 @@ parse_window(struct cli *c, int argc, char **argv, int window,
 			return -1;
 		}
 	}
-	if (optind != argc) {
-		cli_error(_("%s: unexpected argument: %s"), c->cmd,
-		    argv[optind]);
+	if (cli_operands_max(c, argc, argv, 0) == -1)
 		return -1;
-	}
 	if (w->has_days && w->to != NULL) {
 		cli_error(_("--days and --to exclude each other"));
 		return -1;

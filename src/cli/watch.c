@@ -118,15 +118,6 @@ signals_setup(void)
 	return 0;
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait until fd (-1: none) is readable, a signal came, or timeout_ms
  * passed (-1: no limit).  1 when fd is readable, 0 otherwise.
@@ -829,12 +820,12 @@ run_command(struct cli *c, const char *what, char *const argv[],
 		_exit(127);
 	}
 	setpgid(pid, pid);
-	deadline = mono_ms() + timeout * 1000;
+	deadline = cli_now_ms() + timeout * 1000;
 	for (;;) {
 		r = waitpid(pid, &status, WNOHANG);
 		if (r == pid || (r == -1 && errno != EINTR))
 			break;
-		now = mono_ms();
+		now = cli_now_ms();
 		if ((watch_stop || now >= deadline) && killed < 2) {
 			if (now >= deadline && !watch_stop)
 				timed_out = 1;
@@ -1258,9 +1249,9 @@ reconnect(struct watch *w)
 			if (rc == -2)
 				continue;
 		}
-		until = mono_ms() + delay;
-		while (!watch_stop && mono_ms() < until)
-			wait_for(-1, until - mono_ms());
+		until = cli_now_ms() + delay;
+		while (!watch_stop && cli_now_ms() < until)
+			wait_for(-1, until - cli_now_ms());
 		delay = delay * 2 > WATCH_RETRY_MAX ? WATCH_RETRY_MAX :
 		    delay * 2;
 	}
@@ -1334,11 +1325,8 @@ parse_args(struct watch *w, int argc, char **argv)
 			return -1;
 		}
 	}
-	if (optind != argc) {
-		cli_error(_("%s: unexpected argument: %s"), c->cmd,
-		    argv[optind]);
+	if (cli_operands_max(c, argc, argv, 0) == -1)
 		return -1;
-	}
 	return 0;
 }
 
