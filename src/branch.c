@@ -645,6 +645,21 @@ branch_checkin_json(const struct branch_checkin *c, const struct tz *z)
 	return j;
 }
 
+json_t *
+branch_attendance_json(struct branch_checkin *v, size_t n,
+    const struct tz *z)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_array_append_new(a, branch_checkin_json(&v[i], z));
+		branch_checkin_clear(&v[i]);
+	}
+	free(v);
+	return a;
+}
+
 /* Volunteer hours */
 
 struct hours_acc {
@@ -713,6 +728,19 @@ branch_hours_free(struct branch_hours *v, size_t n)
 	for (i = 0; i < n; i++)
 		free(v[i].member);
 	free(v);
+}
+
+json_t *
+branch_hours_json(const struct branch_hours *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:f, s:i}",
+		    "member", v[i].member, "hours", v[i].hours, "count",
+		    v[i].count));
+	return a;
 }
 
 /* Statistics */

@@ -689,20 +689,6 @@ str_or_null(const char *s)
 }
 
 static json_t *
-time_or_null(int64_t t, const struct tz *z)
-{
-	char *s;
-	json_t *j;
-
-	if (t == 0)
-		return json_null();
-	s = proto_format_time((time_t)t, 0, z);
-	j = json_string(s);
-	free(s);
-	return j;
-}
-
-static json_t *
 op_feeds(struct ctl_conn *c, json_t *req, json_t *id)
 {
 	struct ctl *ctl = c->ctl;
@@ -710,7 +696,7 @@ op_feeds(struct ctl_conn *c, json_t *req, json_t *id)
 	const struct tz *z = query_zone(s);
 	struct store_feed *v;
 	size_t n, i;
-	json_t *a, *f, *j;
+	json_t *a, *j;
 	char *cause;
 	time_t next;
 
@@ -722,30 +708,9 @@ op_feeds(struct ctl_conn *c, json_t *req, json_t *id)
 	}
 	a = json_array();
 	for (i = 0; i < n; i++) {
-		f = json_object();
-		json_object_set_new(f, "name", str_or_null(v[i].name));
-		json_object_set_new(f, "url", str_or_null(v[i].url));
-		json_object_set_new(f, "category", str_or_null(v[i].category));
-		json_object_set_new(f, "branch", str_or_null(v[i].branch));
-		json_object_set_new(f, "kind", str_or_null(v[i].kind));
-		json_object_set_new(f, "refresh", json_integer(v[i].refresh));
-		json_object_set_new(f, "last_fetch",
-		    time_or_null(v[i].last_fetch, z));
-		json_object_set_new(f, "last_success",
-		    time_or_null(v[i].last_success, z));
-		json_object_set_new(f, "last_error",
-		    str_or_null(v[i].last_error));
-		json_object_set_new(f, "http_status", v[i].http_status != 0 ?
-		    json_integer(v[i].http_status) : json_null());
-		json_object_set_new(f, "failures",
-		    json_integer(v[i].failures));
-		json_object_set_new(f, "items", json_integer(v[i].items));
-		json_object_set_new(f, "problems",
-		    str_or_null(v[i].problems));
 		next = ctl->env.next_fetch != NULL ?
 		    ctl->env.next_fetch(ctl->env.arg, v[i].name) : 0;
-		json_object_set_new(f, "next_fetch", time_or_null(next, z));
-		json_array_append_new(a, f);
+		json_array_append_new(a, proto_feed_json(&v[i], next, z));
 	}
 	store_feed_list_free(v, n);
 	j = proto_ok(id);
@@ -1006,7 +971,7 @@ op_attendance(struct ctl_conn *c, json_t *req, json_t *id)
 	struct branch_checkin *v;
 	char *cause = NULL;
 	time_t start;
-	size_t n, i;
+	size_t n;
 	json_t *j, *a;
 	int rc;
 
@@ -1019,12 +984,7 @@ op_attendance(struct ctl_conn *c, json_t *req, json_t *id)
 		log_warnx("control: attendance: %s", cause);
 		return error_reply(id, PROTO_E_INTERNAL, cause);
 	}
-	a = json_array();
-	for (i = 0; i < n; i++) {
-		json_array_append_new(a, branch_checkin_json(&v[i], z));
-		branch_checkin_clear(&v[i]);
-	}
-	free(v);
+	a = branch_attendance_json(v, n, z);
 	j = proto_ok(id);
 	json_object_set_new(j, "attendance", a);
 	return j;
@@ -1037,7 +997,7 @@ op_hours(struct ctl_conn *c, json_t *req, json_t *id)
 	struct branch_hours *v;
 	const char *member;
 	char *cause = NULL;
-	size_t n, i;
+	size_t n;
 	json_t *j, *a;
 	int year;
 
@@ -1049,11 +1009,7 @@ op_hours(struct ctl_conn *c, json_t *req, json_t *id)
 		log_warnx("control: hours: %s", cause);
 		return error_reply(id, PROTO_E_INTERNAL, cause);
 	}
-	a = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:f, s:i}",
-		    "member", v[i].member, "hours", v[i].hours, "count",
-		    v[i].count));
+	a = branch_hours_json(v, n);
 	branch_hours_free(v, n);
 	j = proto_ok(id);
 	json_object_set_new(j, "year", json_integer(year));

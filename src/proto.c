@@ -158,6 +158,37 @@ time_json(time_t t, int is_date, const struct tz *z)
 	return j;
 }
 
+static json_t *
+time_or_null(int64_t t, const struct tz *z)
+{
+	return t != 0 ? time_json((time_t)t, 0, z) : json_null();
+}
+
+json_t *
+proto_feed_json(const struct store_feed *f, time_t next_fetch,
+    const struct tz *z)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "name", str_or_null(f->name));
+	json_object_set_new(j, "url", str_or_null(f->url));
+	json_object_set_new(j, "category", str_or_null(f->category));
+	json_object_set_new(j, "branch", str_or_null(f->branch));
+	json_object_set_new(j, "kind", str_or_null(f->kind));
+	json_object_set_new(j, "refresh", json_integer(f->refresh));
+	json_object_set_new(j, "last_fetch", time_or_null(f->last_fetch, z));
+	json_object_set_new(j, "last_success",
+	    time_or_null(f->last_success, z));
+	json_object_set_new(j, "last_error", str_or_null(f->last_error));
+	json_object_set_new(j, "http_status", f->http_status != 0 ?
+	    json_integer(f->http_status) : json_null());
+	json_object_set_new(j, "failures", json_integer(f->failures));
+	json_object_set_new(j, "items", json_integer(f->items));
+	json_object_set_new(j, "problems", str_or_null(f->problems));
+	json_object_set_new(j, "next_fetch", time_or_null(next_fetch, z));
+	return j;
+}
+
 static int
 is_midnight(time_t t, const struct tz *z)
 {

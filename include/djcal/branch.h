@@ -133,6 +133,10 @@ int		 branch_attendance(struct store *, const char *feed,
 /* A check-in as JSON (times in the zone).  New reference. */
 json_t		*branch_checkin_json(const struct branch_checkin *,
 		    const struct tz *);
+/* The check-ins of branch_attendance as a JSON array; then frees them
+ * (v and each of its n).  New reference. */
+json_t		*branch_attendance_json(struct branch_checkin *v, size_t n,
+		    const struct tz *);
 
 /* Volunteer hours: per member, the attended volunteer occurrences. */
 struct branch_hours {
@@ -145,6 +149,8 @@ struct branch_hours {
 int		 branch_hours(struct store *, int year, const char *member,
 		    struct branch_hours **out, size_t *n, char **cause);
 void		 branch_hours_free(struct branch_hours *, size_t n);
+/* The hours op's list: {member, hours, count} each.  New reference. */
+json_t		*branch_hours_json(const struct branch_hours *, size_t n);
 
 /* Statistics */
 

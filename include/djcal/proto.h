@@ -43,6 +43,11 @@ char		*proto_format_time(time_t, int is_date, const struct tz *);
 int		 proto_parse_time(const char *, const struct tz *, time_t *,
 		    int *is_date);
 
+/* A feed's health as the feeds op lists it (SPEC section 5); next_fetch
+ * 0 for none.  New reference. */
+json_t		*proto_feed_json(const struct store_feed *, time_t next_fetch,
+		    const struct tz *);
+
 /* An occurrence as a JSON object (SPEC section 5).  New reference. */
 json_t		*proto_occurrence_json(const struct dj_occurrence *,
 		    const struct tz *);

@@ -180,7 +180,7 @@ attendance_local(struct cli *c, json_t *req, json_t **reply)
 	struct branch_checkin *v;
 	char *cause = NULL, *t;
 	time_t start;
-	size_t n, i;
+	size_t n;
 	json_t *a;
 	int rc;
 
@@ -200,12 +200,7 @@ attendance_local(struct cli *c, json_t *req, json_t **reply)
 		free(cause);
 		return CLI_FAIL;
 	}
-	a = json_array();
-	for (i = 0; i < n; i++) {
-		json_array_append_new(a, branch_checkin_json(&v[i], c->zone));
-		branch_checkin_clear(&v[i]);
-	}
-	free(v);
+	a = branch_attendance_json(v, n, c->zone);
 	*reply = json_pack("{s:o}", "attendance", a);
 	return CLI_OK;
 }

@@ -10,26 +10,6 @@
 #define COL_URL		48
 #define COL_ERROR	40
 
-static json_t *
-str_or_null(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
-static json_t *
-time_or_null(const struct cli *c, int64_t t)
-{
-	char *s;
-	json_t *j;
-
-	if (t == 0)
-		return json_null();
-	s = proto_format_time((time_t)t, 0, c->zone);
-	j = json_string(s);
-	free(s);
-	return j;
-}
-
 /*
  * --db: the feeds op from the database, with the fields djcald's reply
  * has (docs/PROTOCOL.md).  Without a daemon nothing is scheduled, so
@@ -39,7 +19,7 @@ static int
 feeds_local(struct cli *c, json_t *req, json_t **reply)
 {
 	struct store_feed *v;
-	json_t *a, *o;
+	json_t *a;
 	size_t n, i;
 
 	(void)req;
@@ -49,27 +29,7 @@ feeds_local(struct cli *c, json_t *req, json_t **reply)
 	}
 	a = json_array();
 	for (i = 0; i < n; i++) {
-		o = json_object();
-		json_object_set_new(o, "name", json_string(v[i].name));
-		json_object_set_new(o, "url", str_or_null(v[i].url));
-		json_object_set_new(o, "category", str_or_null(v[i].category));
-		json_object_set_new(o, "branch", str_or_null(v[i].branch));
-		json_object_set_new(o, "kind", str_or_null(v[i].kind));
-		json_object_set_new(o, "refresh", json_integer(v[i].refresh));
-		json_object_set_new(o, "last_fetch", time_or_null(c,
-		    v[i].last_fetch));
-		json_object_set_new(o, "last_success", time_or_null(c,
-		    v[i].last_success));
-		json_object_set_new(o, "last_error",
-		    str_or_null(v[i].last_error));
-		json_object_set_new(o, "http_status", v[i].http_status != 0 ?
-		    json_integer(v[i].http_status) : json_null());
-		json_object_set_new(o, "failures",
-		    json_integer(v[i].failures));
-		json_object_set_new(o, "items", json_integer(v[i].items));
-		json_object_set_new(o, "problems", str_or_null(v[i].problems));
-		json_object_set_new(o, "next_fetch", json_null());
-		json_array_append_new(a, o);
+		json_array_append_new(a, proto_feed_json(&v[i], 0, c->zone));
 	}
 	store_feed_list_free(v, n);
 	*reply = json_pack("{s:o}", "feeds", a);

@@ -16,7 +16,7 @@ hours_local(struct cli *c, json_t *req, json_t **reply)
 	    "member"));
 	struct branch_hours *v;
 	char *cause = NULL;
-	size_t n, i;
+	size_t n;
 	json_t *a;
 	int year;
 
@@ -27,11 +27,7 @@ hours_local(struct cli *c, json_t *req, json_t **reply)
 		free(cause);
 		return CLI_FAIL;
 	}
-	a = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:f, s:i}",
-		    "member", v[i].member, "hours", v[i].hours, "count",
-		    v[i].count));
+	a = branch_hours_json(v, n);
 	branch_hours_free(v, n);
 	*reply = json_pack("{s:i, s:o}", "year", year, "hours", a);
 	return CLI_OK;
